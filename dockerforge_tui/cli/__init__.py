@@ -1,0 +1,1 @@
+"""The command line: entry point, subcommand registry and the headless commands."""

@@ -1,0 +1,137 @@
+"""``dockerforge``: with no subcommand it opens the dashboard; otherwise it runs one command.
+
+Errors reach the person as one line plus a hint, with the exit code of
+:class:`~dockerforge_tui.core.errors.ExitCode`; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from typing import Sequence
+
+from dockerforge_tui import __version__
+from dockerforge_tui.cli.context import CommandContext
+from dockerforge_tui.cli.registry import Command, discover_commands
+from dockerforge_tui.core.errors import ConfigError, DockerForgeError, ExitCode, UsageError
+
+log = logging.getLogger(__name__)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so usage errors share the one error path."""
+
+    def error(self, message: str) -> "None":  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}", hint=f"run '{self.prog} --help' for usage")
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    # Below the top level the defaults are SUPPRESS so a subcommand's parser never
+    # overwrites a value given before the subcommand name.
+    default = None if top_level else argparse.SUPPRESS
+    flag_default = False if top_level else argparse.SUPPRESS
+    group = parser.add_argument_group("common options")
+    group.add_argument("-H", "--host", default=default, metavar="URL",
+                       help="Docker engine to use (unix://, tcp://, ssh://, npipe://); never swapped for another")
+    group.add_argument("-c", "--config", default=default, metavar="PATH",
+                       help="configuration file to use instead of the user's config.yaml")
+    group.add_argument("--debug", action="store_true", default=flag_default,
+                       help="show tracebacks and log at debug level")
+    group.add_argument("--no-color", action="store_true", default=flag_default,
+                       help="plain output without colours (NO_COLOR is honoured too)")
+
+
+def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+    """Build the full argument parser from the registered commands."""
+    parser = _ArgumentParser(
+        prog="dockerforge",
+        description="A terminal dashboard for Docker hosts. With no command, opens the dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"dockerforge {__version__}")
+    _add_common_options(parser, top_level=True)
+    dashboard = parser.add_argument_group("dashboard options")
+    dashboard.add_argument("--theme", default=None, help="colour theme for the dashboard")
+    dashboard.add_argument("--readonly", action="store_true", default=False,
+                           help="hide and refuse every action that changes the engine")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    for name in sorted(commands):
+        command = commands[name]
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        _add_common_options(sub, top_level=False)
+        command.configure(sub)
+    return parser
+
+
+def _report(error: DockerForgeError, stderr, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(error, file=stderr)
+    print(f"dockerforge: error: {error.message}", file=stderr)
+    if error.hint:
+        print(f"hint: {error.hint}", file=stderr)
+
+
+def _setup_logging(ctx: CommandContext) -> None:
+    """Start file logging from the config; a broken config still gets default logging."""
+    from dockerforge_tui.core.config import default_settings
+    from dockerforge_tui.core.log_setup import setup_logging
+    from dockerforge_tui.core.redaction import Redactor
+
+    try:
+        settings = ctx.settings
+    except ConfigError:
+        settings = default_settings()
+    try:
+        setup_logging(settings.logging, ctx.paths.log_dir,
+                      redactor=Redactor(settings.redaction.values), debug=ctx.debug)
+    except OSError as error:  # an unwritable log dir must not stop the tool
+        print(f"dockerforge: warning: logging to a file is off: {error}", file=ctx.stderr)
+
+
+def _run_dashboard(ctx: CommandContext) -> int:
+    from dockerforge_tui.ui.app import make_app
+
+    if getattr(ctx.args, "no_color", False):
+        os.environ["NO_COLOR"] = "1"
+    app = make_app(ctx.config(), paths=ctx.paths)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
+    """Run the CLI and return its exit code (the console script exits with it)."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        commands = discover_commands()
+        args = build_parser(commands).parse_args(argv)
+        ctx = CommandContext(args=args, stdout=stdout, stderr=stderr)
+        _setup_logging(ctx)
+        if args.command is None:
+            return _run_dashboard(ctx)
+        log.debug("running command %s", args.command)
+        return int(commands[args.command].run(args, ctx))
+    except DockerForgeError as error:
+        _report(error, stderr, debug)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        print("dockerforge: interrupted", file=stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as error:  # the last line of defence: one line, not a traceback
+        log.exception("internal error")
+        if debug:
+            traceback.print_exception(error, file=stderr)
+        print(f"dockerforge: internal error: {type(error).__name__}: {error}", file=stderr)
+        print("hint: rerun with --debug for the traceback; 'dockerforge doctor --bundle report.tar.gz' "
+              "collects what a bug report needs", file=stderr)
+        return int(ExitCode.INTERNAL)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

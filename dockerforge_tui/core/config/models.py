@@ -1,0 +1,192 @@
+"""The typed shape of DockerForge's configuration.
+
+Every model is frozen and forbids unknown keys. Defaults are not written here: each
+field's default is read from the packaged ``defaults.yaml``, so that file is the one
+place a default lives, and ``LoggingSettings()`` still works in code and tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from dockerforge_tui.core.config.units import ByteSize, Duration
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+"""The packaged defaults, lowest layer of every configuration."""
+
+ENGINE_SCHEMES = ("unix", "tcp", "ssh", "npipe")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@lru_cache(maxsize=1)
+def _packaged_defaults_cached() -> dict[str, Any]:
+    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):  # a packaging bug, caught by the unit tests
+        raise RuntimeError(f"{DEFAULTS_FILE} does not hold a mapping")
+    return data
+
+
+def packaged_defaults() -> dict[str, Any]:
+    """Return a fresh copy of ``defaults.yaml`` as plain data (durations still as text)."""
+    return copy.deepcopy(_packaged_defaults_cached())
+
+
+def _default(section: str, key: str) -> Callable[[], Any]:
+    """A default factory that reads ``section.key`` from the packaged defaults."""
+
+    def factory() -> Any:
+        return copy.deepcopy(_packaged_defaults_cached()[section][key])
+
+    factory.__qualname__ = f"packaged_default[{section}.{key}]"
+    return factory
+
+
+def _engine_url(value: str) -> str:
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme.lower() not in ENGINE_SCHEMES or not rest:
+        raise PydanticCustomError(
+            "engine_url", "expected an engine URL starting with unix://, tcp://, ssh:// or npipe://"
+        )
+    return value
+
+
+def _socket_candidate(value: str) -> str:
+    # A bare absolute path is the common way to name a socket; store it as a URL so
+    # every consumer sees one form.
+    if value.startswith("/"):
+        return f"unix://{value}"
+    return _engine_url(value)
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise PydanticCustomError("log_level", "expected a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+    return level
+
+
+def _without_empty(values: list[str]) -> list[str]:
+    # An empty secret (an unset ${VAR:-}) would match everywhere; it means "none".
+    return [value for value in values if value]
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise PydanticCustomError("regex", "expected a regular expression ({reason})", {"reason": str(error)})
+    return value
+
+
+EngineURL = Annotated[str, AfterValidator(_engine_url)]
+SocketCandidate = Annotated[str, AfterValidator(_socket_candidate)]
+LogLevel = Annotated[str, AfterValidator(_log_level)]
+Regex = Annotated[str, AfterValidator(_regex)]
+
+
+class _Section(BaseModel):
+    # validate_default: the defaults come from YAML text ("30s") and must be parsed too.
+    # coerce_numbers_to_str: a YAML number where text is expected (a numeric secret,
+    # a context named 2024) is meant as text.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, coerce_numbers_to_str=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class DockerSettings(_Section):
+    """How DockerForge reaches the Docker engine."""
+
+    host: EngineURL | None = Field(default_factory=_default("docker", "host"))
+    """Engine endpoint (unix://, tcp://, ssh://, npipe://); null means DOCKER_HOST, the current context, the usual sockets."""
+    context: str | None = Field(default_factory=_default("docker", "context"))
+    """Docker context to use instead of the current one; null means the current one."""
+    tls_verify: bool | None = Field(default_factory=_default("docker", "tls_verify"))
+    """Verify the engine's TLS certificate; null leaves it to DOCKER_TLS_VERIFY."""
+    cert_path: str | None = Field(default_factory=_default("docker", "cert_path"))
+    """Directory with ca.pem, cert.pem, key.pem; null leaves it to DOCKER_CERT_PATH."""
+    timeout: Duration = Field(default_factory=_default("docker", "timeout"), gt=0)
+    """Seconds one API call may take (written as a duration, e.g. "30s")."""
+    ping_timeout: Duration = Field(default_factory=_default("docker", "ping_timeout"), gt=0)
+    """Seconds to wait for a ping while looking for an engine (written as a duration, e.g. "2s")."""
+    extra_sockets: list[SocketCandidate] = Field(default_factory=_default("docker", "extra_sockets"))
+    """More endpoints to try after the usual ones; a bare absolute path is taken as unix://PATH."""
+
+
+class LoggingSettings(_Section):
+    """DockerForge's own log file."""
+
+    level: LogLevel = Field(default_factory=_default("logging", "level"))
+    """Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (any case; stored upper-case)."""
+    format: Literal["text", "json"] = Field(default_factory=_default("logging", "format"))
+    """text: one readable line per record; json: one JSON object per line."""
+    max_bytes: ByteSize = Field(default_factory=_default("logging", "max_bytes"))
+    """Rotate the log file at this size in bytes (accepts "10MB"); 0 never rotates."""
+    backup_count: int = Field(default_factory=_default("logging", "backup_count"), ge=0)
+    """Rotated log files to keep."""
+    modules: dict[str, LogLevel] = Field(default_factory=_default("logging", "modules"))
+    """Log level per logger name, e.g. {"urllib3": "WARNING"}."""
+    file: str | None = Field(default_factory=_default("logging", "file"))
+    """Log file path; null means dockerforge.log in the platform's log directory."""
+
+
+class RedactionSettings(_Section):
+    """Secrets that must never be logged, shown or sent anywhere."""
+
+    values: Annotated[list[str], AfterValidator(_without_empty)] = Field(
+        default_factory=_default("redaction", "values"))
+    """Literal secrets that are always replaced; empty strings are dropped."""
+    key_patterns: list[Regex] = Field(default_factory=_default("redaction", "key_patterns"))
+    """Extra regular expressions for environment-variable names whose values are secret."""
+
+
+class UISettings(_Section):
+    """The dashboard."""
+
+    theme: str = Field(default_factory=_default("ui", "theme"), min_length=1)
+    """Colour theme name."""
+    readonly: bool = Field(default_factory=_default("ui", "readonly"))
+    """Hide and refuse every action that changes the engine."""
+    stats_interval: Duration = Field(default_factory=_default("ui", "stats_interval"), gt=0)
+    """Seconds between container stats samples (written as a duration, e.g. "1s")."""
+
+
+class LogsSettings(_Section):
+    """Container log streams kept in memory."""
+
+    buffer_lines: int = Field(default_factory=_default("logs", "buffer_lines"), ge=1)
+    """Lines kept per container."""
+    buffer_bytes: ByteSize = Field(default_factory=_default("logs", "buffer_bytes"), ge=1)
+    """Bytes kept per container (accepts "8MB")."""
+
+
+class MonitoringSettings(_Section):
+    """The background monitor."""
+
+    interval: Duration = Field(default_factory=_default("monitoring", "interval"), gt=0)
+    """Seconds between checks (written as a duration, e.g. "10s")."""
+
+
+class Settings(_Section):
+    """The whole configuration: one attribute per section of config.yaml."""
+
+    docker: DockerSettings = Field(default_factory=DockerSettings)
+    """How DockerForge reaches the Docker engine."""
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    """DockerForge's own log file."""
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    """Secrets that must never be logged, shown or sent anywhere."""
+    ui: UISettings = Field(default_factory=UISettings)
+    """The dashboard."""
+    logs: LogsSettings = Field(default_factory=LogsSettings)
+    """Container log streams kept in memory."""
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    """The background monitor."""
