@@ -95,7 +95,8 @@ def _run_dashboard(ctx: CommandContext) -> int:
 
     if getattr(ctx.args, "no_color", False):
         os.environ["NO_COLOR"] = "1"
-    app = make_app(ctx.config(), paths=ctx.paths)
+    host_source = "--host" if getattr(ctx.args, "host", None) else None
+    app = make_app(ctx.config(), paths=ctx.paths, host_source=host_source)
     app.run()
     return int(app.return_code or 0)
 
@@ -118,6 +119,9 @@ def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
     except DockerForgeError as error:
         _report(error, stderr, debug)
         return int(error.exit_code)
+    except SystemExit as exit_request:  # --help and --version end the parse early
+        code = exit_request.code
+        return code if isinstance(code, int) else (0 if code is None else int(ExitCode.USAGE))
     except KeyboardInterrupt:
         print("dockerforge: interrupted", file=stderr)
         return int(ExitCode.INTERRUPTED)

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 RULES_FILE = "redaction_rules.yaml"
+SCAN_MODES = ("everywhere", "line_starts", "key_hints")
 
 PLACEHOLDER_PATTERN = re.compile(r"\[REDACTED:[a-z0-9_.\-]+:\d+\]")
 """What a placeholder looks like; text that is only placeholders is never redacted again."""
@@ -55,6 +56,9 @@ _CAMEL_LOWER_UPPER = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _CAMEL_ACRONYM_WORD = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+# Characters of a key name (lower-cased), for walking back from a hint word to the key's start.
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+_KEY_FIRST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
 
 # ---------------------------------------------------------------------------
@@ -122,6 +126,8 @@ class RedactionRule:
     validator: Callable[[str], bool] | None
     secret_groups: tuple[str, ...]
     """Groups named ``secret*``, in pattern order; the first that matched is replaced."""
+    scan: str
+    """Where matches are tried: ``everywhere``, ``line_starts`` or ``key_hints`` (see the YAML file)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,11 @@ def _compile_rules(data: Any, source: str) -> RedactionRules:
             raise ValueError(f"{where}: unknown validator {validator_name!r} (known: {', '.join(VALIDATORS)})")
         ignore_case = bool(entry.get("literals_ignore_case", False))
         literals = _string_list(entry, "literals", where)
+        scan = entry.get("scan", "everywhere")
+        if scan not in SCAN_MODES:
+            raise ValueError(f"{where}: scan must be one of {', '.join(SCAN_MODES)}")
+        if scan == "key_hints" and (kind != "key_value" or not literals or not ignore_case):
+            raise ValueError(f"{where}: scan 'key_hints' needs a key_value rule with literals_ignore_case literals")
         rules.append(RedactionRule(
             name=name,
             label=label,
@@ -201,6 +212,7 @@ def _compile_rules(data: Any, source: str) -> RedactionRules:
             validator=VALIDATORS[validator_name] if validator_name else None,
             secret_groups=tuple(sorted((group for group in regex.groupindex if group.startswith("secret")),
                                        key=regex.groupindex.__getitem__)),
+            scan=scan,
         ))
 
     return RedactionRules(
@@ -268,6 +280,40 @@ def is_secret_key(name: str) -> bool:
 
 
 # ---------------------------------------------------------------------------
+# Where to try a rule
+# ---------------------------------------------------------------------------
+
+def _line_starts(text: str) -> Iterable[int]:
+    start = 0
+    while True:
+        yield start
+        newline = text.find("\n", start)
+        if newline == -1:
+            return
+        start = newline + 1
+
+
+def _key_starts(lowered: str, hints: Iterable[str]) -> list[int]:
+    """Start of every key-like word containing one of ``hints``, in order.
+
+    A secret key name always contains a hint word ("password", "token", ...),
+    so trying the key_value regex only there avoids running it at every word.
+    """
+    starts: set[int] = set()
+    for hint in hints:
+        position = lowered.find(hint)
+        while position != -1:
+            start = position
+            while start and lowered[start - 1] in _KEY_CHARS:
+                start -= 1
+            while start < position and lowered[start] not in _KEY_FIRST_CHARS:
+                start += 1
+            starts.add(start)
+            position = lowered.find(hint, position + len(hint))
+    return sorted(starts)
+
+
+# ---------------------------------------------------------------------------
 # The redactor
 # ---------------------------------------------------------------------------
 
@@ -301,15 +347,33 @@ class Redactor:
         self._literal_regex: re.Pattern[str] | None = None
         self._literals_stale = True
         self._label_cache: dict[str, str | None] = {}
+        self._build_plan()
+
+    def _build_plan(self) -> None:
+        """Index the rules by their pre-check literals, so a line only meets the rules it could match."""
+        rules = self._rules.rules
         # With user key patterns a secret key may contain none of the built-in
-        # hint words, so the key_value rules lose their pre-check.
-        self._steps = tuple(
-            (rule,
-             () if (self._user_key_patterns and rule.kind == "key_value") else rule.literals,
-             functools.partial(self._apply_key_value_rule, rule) if rule.kind == "key_value"
-             else functools.partial(rule.regex.sub, functools.partial(self._replace_match, rule)))
-            for rule in self._rules.rules
-        )
+        # hint words: the key_value rules then run on every text, everywhere.
+        self._scan_modes = tuple(
+            "everywhere" if (self._user_key_patterns and rule.scan == "key_hints") else rule.scan for rule in rules)
+        always: set[int] = set()
+        gates: dict[str, set[int]] = {}
+        for index, rule in enumerate(rules):
+            if not rule.literals or (self._user_key_patterns and rule.kind == "key_value"):
+                always.add(index)
+                continue
+            for literal in rule.literals:
+                gates.setdefault(literal.lower(), set()).add(index)
+        # One lower-case gate list for every rule; a gate containing a shorter
+        # gate is dropped in its favour ("sk-ant-" -> "sk-", "private key" ->
+        # "private"), since the shorter one is present whenever the longer is.
+        for gate in sorted(gates, key=len, reverse=True):
+            shorter = [other for other in gates if other != gate and other in gate]
+            if shorter:
+                gates[min(shorter, key=len)].update(gates.pop(gate))
+        self._always_run = frozenset(always)
+        self._gates = tuple(gates)
+        self._rules_by_gate = {gate: frozenset(indexes) for gate, indexes in gates.items()}
 
     @staticmethod
     def _compile_user_key_pattern(pattern: str) -> re.Pattern[str]:
@@ -327,17 +391,27 @@ class Redactor:
         """Return ``text`` with every secret replaced by its placeholder."""
         if not isinstance(text, str) or not text:
             return text
-        # Substitutions only ever remove text (and add placeholders, which the
-        # rules skip), so one lower-cased copy serves every pre-check.
+        # filter() with a bound __contains__ keeps the pre-check loop in C.
         lowered = text.lower()
-        for rule, literals, apply in self._steps:
-            if literals:
-                haystack = lowered if rule.literals_ignore_case else text
-                if not any(literal in haystack for literal in literals):
+        open_gates = tuple(filter(lowered.__contains__, self._gates))
+        if open_gates or self._always_run:
+            to_run = set(self._always_run)
+            for gate in open_gates:
+                to_run.update(self._rules_by_gate[gate])
+            rules = self._rules.rules
+            for index in sorted(to_run):
+                rule = rules[index]
+                if lowered is None:
+                    lowered = text.lower()
+                if rule.literals and index not in self._always_run:
+                    haystack = lowered if rule.literals_ignore_case else text
+                    if not any(literal in haystack for literal in rule.literals):
+                        continue
+                if rule.requires and not all(required in text for required in rule.requires):
                     continue
-            if rule.requires and not all(required in text for required in rule.requires):
-                continue
-            text = apply(text)
+                redacted = self._apply_rule(rule, self._scan_modes[index], text, lowered)
+                if redacted is not text:
+                    text, lowered = redacted, None
         return self._redact_literal_values(text)
 
     def redact_mapping(self, obj: Any) -> Any:
@@ -489,21 +563,22 @@ class Redactor:
             return None
         return start, end, self._placeholder(secret, label)
 
-    def _replace_match(self, rule: RedactionRule, match: re.Match[str]) -> str:
-        """``re.sub`` callback for value rules, whose match contains the secret."""
-        found = self._replacement(rule, match)
-        if found is None:
-            return match.group(0)
-        start, end, placeholder = found
-        whole, offset = match.group(0), match.start()
-        return whole[:start - offset] + placeholder + whole[end - offset:]
-
-    def _apply_key_value_rule(self, rule: RedactionRule, text: str) -> str:
-        """Scan for keys; the value sits in a lookahead, so keys inside ordinary values are seen too."""
+    def _apply_rule(self, rule: RedactionRule, scan: str, text: str, lowered: str) -> str:
+        """Replace the secrets ``rule`` finds in ``text``; returns ``text`` itself when there are none."""
+        regex = rule.regex
+        if scan == "everywhere" or (scan == "key_hints" and len(lowered) != len(text)):
+            matches: Iterable[re.Match[str] | None] = regex.finditer(text)
+        elif scan == "line_starts":
+            matches = (regex.match(text, start) for start in _line_starts(text))
+        else:
+            starts = _key_starts(lowered, rule.literals)
+            matches = (regex.match(text, start) for start in starts)
         pieces: list[str] = []
         done = 0
-        for match in rule.regex.finditer(text):
-            if match.start() < done:  # a key inside a value that was just replaced
+        for match in matches:
+            # Key_value values sit in a lookahead, so a match may start inside a
+            # value replaced a moment ago: skip it.
+            if match is None or match.start() < done:
                 continue
             found = self._replacement(rule, match)
             if found is None:

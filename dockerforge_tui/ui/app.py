@@ -41,17 +41,18 @@ class DockerForgeApp(App):
 def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
              connector: Callable[[], EngineConnection] | None = None,
              watch_engine: bool = True, clock: Callable[[], float] = time.time,
-             retry_delays: tuple[float, float] = (0.5, 5.0)) -> DockerForgeApp:
+             retry_delays: tuple[float, float] = (0.5, 5.0), host_source: str | None = None) -> DockerForgeApp:
     """Build the dashboard for ``config``.
 
     ``connector`` opens an engine connection (default: discover one from the config);
     ``watch_engine=False`` builds the app with no engine at all, for snapshot tests that
-    feed it fixed data through the same messages the workers post.
+    feed it fixed data through the same messages the workers post. ``host_source``
+    labels ``docker.host`` when it came from the command line (``"--host"``).
     """
     settings = config.settings
     watcher = None
     if watch_engine:
-        open_connection = connector or (lambda: connect(settings.docker))
+        open_connection = connector or (lambda: connect(settings.docker, host_source=host_source))
         watcher = ContainerWatcher(open_connection, first_retry=retry_delays[0], max_retry=retry_delays[1],
                                    stats_interval=settings.ui.stats_interval)
     return DockerForgeApp(config, paths or app_paths(), watcher, clock=clock)

@@ -46,8 +46,9 @@ def test_engine_answers(run_cli, docker_client):
     assert "SOURCE" in out and "ENDPOINT" in out and "LATENCY" in out and "API" in out
     assert f"using: {DEFAULT_SOCKET} (default socket)" in out
     assert docker_client.version()["Version"] in out
-    # the other guesses are listed with why they failed and how to fix that
-    assert "no socket" in out and "fix: " in out
+    # the other guesses are listed with why they failed, but with an engine in use a
+    # socket that simply does not exist is no problem to fix
+    assert "no socket" in out and "fix: " not in out and "problems:" not in out
 
 
 def test_named_dead_endpoint_exits_3_with_a_hint(run_cli, monkeypatch, tmp_path):

@@ -396,12 +396,12 @@ def test_non_mapping_values_where_sections_have_fields_report_key_path(tmp_path)
 
 def test_values_are_normalised(tmp_path):
     config = write(tmp_path / "c.yaml", (
-        "docker:\n  extra_sockets: [/run/user/1000/docker.sock, ssh://me@box]\n"
+        "docker:\n  host: /var/run/docker.sock\n  extra_sockets: [/run/user/1000/docker.sock, ssh://me@box]\n"
         "logging:\n  level: warning\n  max_bytes: 512KiB\n"
         "redaction:\n  values: ['', 12345]\n"
-        "logging_anchor: &lvl DEBUG\n"
-    ).replace("logging_anchor: &lvl DEBUG\n", ""))
+    ))
     settings = load(config).settings
+    assert settings.docker.host == "unix:///var/run/docker.sock"
     assert settings.docker.extra_sockets == ["unix:///run/user/1000/docker.sock", "ssh://me@box"]
     assert settings.logging.level == "WARNING"
     assert settings.logging.max_bytes == 524_288

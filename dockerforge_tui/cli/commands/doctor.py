@@ -33,6 +33,7 @@ from dockerforge_tui.core.errors import (
     DockerForgeError, ExitCode, NotFoundError, PermissionDeniedError, UsageError,
 )
 from dockerforge_tui.core.platform import detect_platform
+from dockerforge_tui.services.docker.endpoints import Failure
 
 if TYPE_CHECKING:
     from dockerforge_tui.core.config import Settings
@@ -194,6 +195,9 @@ def print_text(report: DoctorReport, out) -> None:
         print("using: none (no Docker engine answered)", file=out)
 
     failures = [result for result in report.probes if not result.ok]
+    if any(result.ok for result in report.probes):
+        # With an engine in use, guessed sockets that simply don't exist are not problems.
+        failures = [result for result in failures if result.failure is not Failure.NO_SOCKET]
     if failures:
         print(file=out)
         print("problems:", file=out)

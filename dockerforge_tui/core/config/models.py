@@ -58,7 +58,7 @@ def _engine_url(value: str) -> str:
     return value
 
 
-def _socket_candidate(value: str) -> str:
+def _engine_address(value: str) -> str:
     # A bare absolute path is the common way to name a socket; store it as a URL so
     # every consumer sees one form.
     if value.startswith("/"):
@@ -86,8 +86,7 @@ def _regex(value: str) -> str:
     return value
 
 
-EngineURL = Annotated[str, AfterValidator(_engine_url)]
-SocketCandidate = Annotated[str, AfterValidator(_socket_candidate)]
+EngineAddress = Annotated[str, AfterValidator(_engine_address)]
 LogLevel = Annotated[str, AfterValidator(_log_level)]
 Regex = Annotated[str, AfterValidator(_regex)]
 
@@ -105,8 +104,9 @@ class _Section(BaseModel):
 class DockerSettings(_Section):
     """How DockerForge reaches the Docker engine."""
 
-    host: EngineURL | None = Field(default_factory=_default("docker", "host"))
-    """Engine endpoint (unix://, tcp://, ssh://, npipe://); null means DOCKER_HOST, the current context, the usual sockets."""
+    host: EngineAddress | None = Field(default_factory=_default("docker", "host"))
+    """Engine endpoint (unix://, tcp://, ssh://, npipe://; a bare absolute path is taken as unix://PATH);
+    null means DOCKER_HOST, the current context, the usual sockets."""
     context: str | None = Field(default_factory=_default("docker", "context"))
     """Docker context to use instead of the current one; null means the current one."""
     tls_verify: bool | None = Field(default_factory=_default("docker", "tls_verify"))
@@ -117,7 +117,7 @@ class DockerSettings(_Section):
     """Seconds one API call may take (written as a duration, e.g. "30s")."""
     ping_timeout: Duration = Field(default_factory=_default("docker", "ping_timeout"), gt=0)
     """Seconds to wait for a ping while looking for an engine (written as a duration, e.g. "2s")."""
-    extra_sockets: list[SocketCandidate] = Field(default_factory=_default("docker", "extra_sockets"))
+    extra_sockets: list[EngineAddress] = Field(default_factory=_default("docker", "extra_sockets"))
     """More endpoints to try after the usual ones; a bare absolute path is taken as unix://PATH."""
 
 

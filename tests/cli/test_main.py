@@ -1,0 +1,60 @@
+"""The top-level command line: version, help, usage errors, the one error path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dockerforge_tui import __version__
+from dockerforge_tui.cli.registry import discover_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_version(run_cli, capsys):
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert capsys.readouterr().out.strip() == f"dockerforge {__version__}"
+
+
+def test_help_on_every_level_lists_commands_and_common_options(run_cli, capsys):
+    assert run_cli("--help").exit_code == 0
+    top = capsys.readouterr().out
+    for word in ("config", "doctor", "--host", "--config", "--debug", "--no-color", "--readonly", "--theme"):
+        assert word in top
+    for command in discover_commands():
+        assert run_cli(command, "--help").exit_code == 0
+        assert "--host" in capsys.readouterr().out, f"{command} --help lacks the common options"
+
+
+def test_unknown_command_is_a_one_line_usage_error(run_cli):
+    result = run_cli("frobnicate")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("dockerforge: error: ") and "frobnicate" in lines[0]
+    assert lines[1].startswith("hint: ") and "Traceback" not in result.stderr
+
+
+def test_common_options_work_after_the_command(run_cli, tmp_path):
+    config = tmp_path / "custom.yaml"
+    config.write_text("ui:\n  readonly: true\n")
+    result = run_cli("config", "validate", "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert str(config) in result.stdout
+
+
+def test_debug_adds_the_traceback(run_cli, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("monitoring:\n  interval: fast\n")
+    plain = run_cli("--config", str(config), "config", "validate")
+    assert plain.exit_code == 2 and "Traceback" not in plain.stderr
+    debug = run_cli("--debug", "--config", str(config), "config", "validate")
+    assert debug.exit_code == 2 and "Traceback" in debug.stderr
+    assert f"{config}:2: monitoring.interval" in debug.stderr
+
+
+def test_console_script_runs_as_a_module(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "dockerforge_tui", "--version"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and __version__ in result.stdout

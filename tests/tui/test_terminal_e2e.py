@@ -1,0 +1,61 @@
+"""`dockerforge` in a real terminal (tmux), driven by keys and read with capture-pane."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.containers import unique_name
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+DOCKERFORGE = Path(sys.executable).with_name("dockerforge")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30, check=False).stdout
+
+
+def wait_for_screen(session: str, predicate, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-p", "-t", session)
+        if predicate(screen):
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"the screen never matched; last screen:\n{screen}")
+
+
+@pytest.fixture
+def terminal(isolated_dirs):
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is missing: scripts/ensure-docker.sh installs it (apt-get install -y tmux)", pytrace=False)
+    assert DOCKERFORGE.exists(), f"{DOCKERFORGE} is missing: install DockerForge into this environment"
+    session = f"dftest-{uuid.uuid4().hex[:8]}"
+    env = " ".join(f"DOCKERFORGE_{name.upper()}_DIR={isolated_dirs / name}" for name in ("config", "data", "log", "cache"))
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", f"env {env} TERM=xterm-256color {DOCKERFORGE}")
+    yield session
+    tmux("kill-session", "-t", session)
+
+
+def test_dashboard_in_a_real_terminal_shows_a_new_container_and_quits(terminal, containers):
+    wait_for_screen(terminal, lambda s: "unix://" in s and "Name" in s)
+    name = unique_name("dfe2e")
+    containers.run("sleep 300", name=name)
+    screen = wait_for_screen(terminal, lambda s: name in s, timeout=5)
+    row = next(line for line in screen.splitlines() if name in line)
+    assert "running" in row
+    assert len(screen.splitlines()) <= 24 and all(len(line) <= 80 for line in screen.splitlines())
+
+    tmux("send-keys", "-t", terminal, "q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and terminal in tmux("list-sessions", "-F", "#{session_name}"):
+        time.sleep(0.1)
+    assert terminal not in tmux("list-sessions", "-F", "#{session_name}"), "q must quit the dashboard"
