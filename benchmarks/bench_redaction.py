@@ -41,7 +41,8 @@ def _word(rng: random.Random) -> str:
 
 def _ordinary_line(rng: random.Random) -> str:
     kind = rng.randrange(9)
-    ts = f"2026-11-25T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
+    ts = (f"2026-11-25T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
+          f".{rng.randrange(1000):03d}Z")
     if kind == 0:
         return (f'172.18.0.{rng.randrange(255)} - - [25/Nov/2026:02:40:14 +0000] "GET /api/v1/{_word(rng)}?page='
                 f'{rng.randrange(50)}&sort=asc HTTP/1.1" {rng.choice([200, 200, 201, 304, 404, 500])} '
@@ -60,9 +61,11 @@ def _ordinary_line(rng: random.Random) -> str:
         return (f'time="{ts}" level=info msg="image pulled" image="library/{_word(rng)}@sha256:{_hex(rng, 64)}" '
                 f'container={_hex(rng, 64)}')
     if kind == 5:
-        return f"{ts} INFO  [{_word(rng)}] container {_hex(rng, 12)} started from image {_hex(rng, 12)} in {rng.randrange(900)}ms"
+        return (f"{ts} INFO  [{_word(rng)}] container {_hex(rng, 12)} started from image {_hex(rng, 12)} "
+                f"in {rng.randrange(900)}ms")
     if kind == 6:
-        return f"    at com.example.{_word(rng).title()}Service.handle({_word(rng).title()}Service.java:{rng.randrange(400)})"
+        service = _word(rng).title().replace("-", "")
+        return f"    at com.example.{service}Service.handle({service}Service.java:{rng.randrange(400)})"
     if kind == 7:
         return f"HEAD is now at {_hex(rng, 40)} Merge pull request #{rng.randrange(9000)} from org/{_word(rng)}"
     words = "".join(rng.choice(string.ascii_lowercase + "     ") for _ in range(rng.randrange(40, 140)))
@@ -86,17 +89,21 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = build_lines(args.lines, args.seed)
     megabytes = sum(len(line) for line in lines) / 1e6
-    best = float("inf")
+    best_wall = best_cpu = float("inf")
     changed = 0
     for _ in range(args.repeat):
         redactor = Redactor()  # fresh placeholder map each run
         redact = redactor.redact
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         results = [redact(line) for line in lines]
-        best = min(best, time.perf_counter() - start)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
         changed = sum(1 for before, after in zip(lines, results) if before != after)
-    print(f"{len(lines)} lines ({megabytes:.1f} MB), {changed} changed")
-    print(f"best of {args.repeat}: {best:.3f} s = {len(lines) / best:,.0f} lines/s, {megabytes / best:.1f} MB/s")
+    print(f"{len(lines)} lines ({megabytes:.1f} MB), {changed} changed by redaction")
+    # CPU time is the steadier figure on a busy machine; wall time is what a user waits.
+    print(f"best of {args.repeat}, CPU time:  {best_cpu:.3f} s = {len(lines) / best_cpu:,.0f} lines/s, "
+          f"{megabytes / best_cpu:.1f} MB/s")
+    print(f"best of {args.repeat}, wall time: {best_wall:.3f} s = {len(lines) / best_wall:,.0f} lines/s")
     return 0
 
 

@@ -85,7 +85,7 @@ def _setup_logging(ctx: CommandContext) -> None:
         settings = default_settings()
     try:
         setup_logging(settings.logging, ctx.paths.log_dir,
-                      redactor=Redactor(settings.redaction.values), debug=ctx.debug)
+                      redactor=Redactor(settings.redaction.values, settings.redaction.key_patterns), debug=ctx.debug)
     except OSError as error:  # an unwritable log dir must not stop the tool
         print(f"dockerforge: warning: logging to a file is off: {error}", file=ctx.stderr)
 

@@ -47,9 +47,6 @@ PLACEHOLDER_PATTERN = re.compile(r"\[REDACTED:[a-z0-9_.\-]+:\d+\]")
 CONFIGURED_VALUE_LABEL = "value"
 USER_KEY_PATTERN_LABEL = "secret"
 
-# Names of environment lists inside inspect output and compose files
-# (docker's "KEY=value" form), which redact_mapping hands to redact_env.
-_ENV_LIST_KEYS = frozenset({"env", "environment"})
 _ENV_ITEM = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*=")
 
 _CAMEL_LOWER_UPPER = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -139,6 +136,7 @@ class RedactionRules:
     secret_names: tuple[SecretNamePattern, ...]
     benign_values: re.Pattern[str]
     scheme_prefix: re.Pattern[str]
+    env_list_keys: frozenset[str]
     rules: tuple[RedactionRule, ...]
 
 
@@ -222,6 +220,7 @@ def _compile_rules(data: Any, source: str) -> RedactionRules:
         benign_values=_compile("|".join(f"(?:{p})" for p in benign) or r"(?!)", f"{source}: benign_values",
                                re.IGNORECASE | re.DOTALL),
         scheme_prefix=_compile(rf"{schemes_regex}[ \t]+", f"{source}: auth_schemes"),
+        env_list_keys=frozenset(key.lower() for key in _string_list(data, "env_list_keys", source)),
         rules=tuple(rules),
     )
 
@@ -374,6 +373,12 @@ class Redactor:
         self._always_run = frozenset(always)
         self._gates = tuple(gates)
         self._rules_by_gate = {gate: frozenset(indexes) for gate, indexes in gates.items()}
+        # An open gate proves a rule's literal is present only when the rule
+        # ignores case and each of its literals is a gate of its own.
+        self._verify_literals = frozenset(
+            index for index, rule in enumerate(rules)
+            if index not in always and (not rule.literals_ignore_case
+                                        or any(literal not in gates for literal in rule.literals)))
 
     @staticmethod
     def _compile_user_key_pattern(pattern: str) -> re.Pattern[str]:
@@ -403,13 +408,13 @@ class Redactor:
                 rule = rules[index]
                 if lowered is None:
                     lowered = text.lower()
-                if rule.literals and index not in self._always_run:
+                if index in self._verify_literals:
                     haystack = lowered if rule.literals_ignore_case else text
-                    if not any(literal in haystack for literal in rule.literals):
+                    if not any(map(haystack.__contains__, rule.literals)):
                         continue
-                if rule.requires and not all(required in text for required in rule.requires):
+                if rule.requires and not all(map(text.__contains__, rule.requires)):
                     continue
-                redacted = self._apply_rule(rule, self._scan_modes[index], text, lowered)
+                redacted = self._apply_rule(rule, self._scan_modes[index], text, lowered, open_gates)
                 if redacted is not text:
                     text, lowered = redacted, None
         return self._redact_literal_values(text)
@@ -563,7 +568,8 @@ class Redactor:
             return None
         return start, end, self._placeholder(secret, label)
 
-    def _apply_rule(self, rule: RedactionRule, scan: str, text: str, lowered: str) -> str:
+    def _apply_rule(self, rule: RedactionRule, scan: str, text: str, lowered: str,
+                    open_gates: tuple[str, ...]) -> str:
         """Replace the secrets ``rule`` finds in ``text``; returns ``text`` itself when there are none."""
         regex = rule.regex
         if scan == "everywhere" or (scan == "key_hints" and len(lowered) != len(text)):
@@ -571,8 +577,9 @@ class Redactor:
         elif scan == "line_starts":
             matches = (regex.match(text, start) for start in _line_starts(text))
         else:
-            starts = _key_starts(lowered, rule.literals)
-            matches = (regex.match(text, start) for start in starts)
+            # Hints that are gates of their own were found open or not already.
+            hints = [hint for hint in rule.literals if hint in open_gates or hint not in self._rules_by_gate]
+            matches = (regex.match(text, start) for start in _key_starts(lowered, hints))
         pieces: list[str] = []
         done = 0
         for match in matches:
@@ -629,7 +636,7 @@ class Redactor:
             copied = {}
             for key, value in obj.items():
                 label = secret_label or self._secret_label(key)
-                if (label is None and isinstance(key, str) and key.lower() in _ENV_LIST_KEYS
+                if (label is None and isinstance(key, str) and key.lower() in self._rules.env_list_keys
                         and isinstance(value, (list, tuple)) and value
                         and all(isinstance(item, str) and _ENV_ITEM.match(item) for item in value)):
                     copied[key] = self.redact_env(value)

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Iterable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from dockerforge_tui.core.config import LoadedConfig
 from dockerforge_tui.core.paths import AppPaths, app_paths
 from dockerforge_tui.services.docker.connection import EngineConnection, connect
 from dockerforge_tui.services.docker.watch import ContainerWatcher
+from dockerforge_tui.ui.commands.containers import ContainerCommands
+from dockerforge_tui.ui.keymap import bindings_of, keymap_problems
+from dockerforge_tui.ui.screens.command_prompt import CommandPrompt
 from dockerforge_tui.ui.screens.containers import ContainersScreen
+from dockerforge_tui.ui.screens.help import HelpEntry, HelpScreen
+
+# Screens whose bindings a keymap may change (each is checked with the app's own).
+KEYMAP_SCREENS: tuple[type[Screen], ...] = (ContainersScreen,)
 
 
 class DockerForgeApp(App):
@@ -20,22 +28,113 @@ class DockerForgeApp(App):
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "DockerForge"
+    COMMANDS = App.COMMANDS | {ContainerCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_mode", "Command", id="app.command"),
     ]
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__()
+        settings = config.settings
         self.config = config
         self.paths = paths
+        self.readonly = settings.ui.readonly
         self._watcher = watcher
         self._clock = clock
-        self.theme = config.settings.ui.theme if config.settings.ui.theme in self.available_themes else "textual-dark"
+        self._command_history: list[str] = []
+        self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
+        self.set_keymap(dict(settings.ui.keymap))
+        if self.readonly:
+            self.title = f"{self.TITLE} [READ-ONLY]"
 
     def on_mount(self) -> None:
         self.push_screen(ContainersScreen(self._watcher, clock=self._clock))
+
+    # -- help and command mode ----------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(type(self.screen).__name__.removesuffix("Screen"), self.help_entries()))
+
+    def help_entries(self) -> tuple[HelpEntry, ...]:
+        """The current screen's bindings (keymap applied), the screen's own first."""
+        entries: dict[str, HelpEntry] = {}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            name = binding.id or binding.action
+            if name in entries:
+                entries[name] = HelpEntry(f"{entries[name].keys}, {self.get_key_display(binding)}", name,
+                                          entries[name].description)
+            else:
+                entries[name] = HelpEntry(self.get_key_display(binding), name,
+                                          binding.description or binding.action)
+        return tuple(sorted(entries.values(), key=lambda entry: (entry.binding_id.startswith("app."),
+                                                                 entry.binding_id)))
+
+    def action_command_mode(self) -> None:
+        """Open the ``:`` prompt."""
+        self.push_screen(CommandPrompt(self.command_completions(), self._command_history), self.run_command)
+
+    def command_completions(self) -> list[str]:
+        """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
+        names = [container.name for container in self._containers_screen().known_containers()]
+        return (["containers", "help", "quit", "theme"]
+                + [f"logs {name}" for name in names]
+                + [f"theme {theme}" for theme in sorted(self.available_themes)])
+
+    def run_command(self, command: str | None) -> None:
+        """Run one ``:`` command; an unknown one gets a one-line notice."""
+        if not command:
+            return
+        self._command_history.append(command)
+        verb, _, argument = command.partition(" ")
+        argument = argument.strip()
+        if verb in ("q", "quit"):
+            self.exit()
+        elif verb in ("help", "?"):
+            self.action_help()
+        elif verb == "containers":
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+        elif verb == "theme" and argument:
+            if argument in self.available_themes:
+                self.theme = argument
+            else:
+                self.notify(f"no theme {argument!r}; try :theme and Tab to complete", severity="warning")
+        else:
+            self.notify(f"unknown command {command!r}; try :help", severity="warning")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        # Every binding with a description is an action the palette can find by name.
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.description and binding.id and not binding.id.startswith("app."):
+                yield SystemCommand(binding.description, f"{binding.id} ({self.get_key_display(binding)})",
+                                    lambda action=binding.action: self.screen.run_action(action))
+
+    def _containers_screen(self) -> ContainersScreen:
+        return next(screen for screen in self.screen_stack if isinstance(screen, ContainersScreen))
+
+
+def check_keymap(config: LoadedConfig) -> None:
+    """Raise a one-line :class:`ConfigError` for the first keymap problem (unknown id or clash)."""
+    keymap = config.settings.ui.keymap
+    if not keymap:
+        return
+    app_bindings = bindings_of(DockerForgeApp)
+    scopes = {screen.__name__.removesuffix("Screen").lower(): app_bindings + bindings_of(screen)
+              for screen in KEYMAP_SCREENS}
+    problems = keymap_problems(keymap, scopes)
+    if problems:
+        first = problems[0]
+        raise config.error_at(("ui", "keymap", first.binding_id), first.problem, first.hint)
 
 
 def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
@@ -48,7 +147,9 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
     ``watch_engine=False`` builds the app with no engine at all, for snapshot tests that
     feed it fixed data through the same messages the workers post. ``host_source``
     labels ``docker.host`` when it came from the command line (``"--host"``).
+    Raises :class:`ConfigError` when the keymap names an unknown binding or makes keys clash.
     """
+    check_keymap(config)
     settings = config.settings
     watcher = None
     if watch_engine:

@@ -18,9 +18,9 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Hashable, Iterator, Mapping
+from typing import Any, Hashable, Iterator, Mapping, Sequence
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -54,6 +54,20 @@ class LoadedConfig:
     """Where the user's file lives or would live: ``--config`` if given, else the platform's config.yaml."""
     environment: tuple[str, ...] = ()
     """Names of the ``DOCKERFORGE_<SECTION>__<KEY>`` variables that were applied, sorted."""
+    origins: Mapping[KeyPath, "_Origin"] = field(default_factory=dict, compare=False, repr=False)
+    """Where each value came from, by key path."""
+
+    def error_at(self, key_path: Sequence[str | int], problem: str, hint: str | None = None) -> ConfigError:
+        """A :class:`ConfigError` for a value that is valid alone but wrong in context.
+
+        It has the same one-line form as a schema error (``file:line: key.path: problem``),
+        for checks that need more than the schema, such as key bindings that collide.
+        """
+        key_path = tuple(key_path)
+        origin = _origin_of(key_path, self.origins)
+        advice = f"{origin.fix}; {DOCS} describes every key and its values"
+        return ConfigError(f"{origin.label}: {_dotted(key_path)}: {problem}",
+                           hint=f"{hint}; {advice}" if hint else advice)
 
 
 @dataclass(frozen=True)
@@ -128,7 +142,8 @@ def load_config(config_path: Path | str | None = None, env: Mapping[str, str] | 
     for layer in layers:
         _overlay(merged, origins, layer.data, layer.origins, ())
     settings = _validate(merged, origins)
-    return LoadedConfig(settings=settings, files=tuple(files), user_file=user_file, environment=names)
+    return LoadedConfig(settings=settings, files=tuple(files), user_file=user_file, environment=names,
+                        origins=origins)
 
 
 def default_settings() -> Settings:

@@ -118,7 +118,7 @@ class DockerSettings(_Section):
     ping_timeout: Duration = Field(default_factory=_default("docker", "ping_timeout"), gt=0)
     """Seconds to wait for a ping while looking for an engine (written as a duration, e.g. "2s")."""
     extra_sockets: list[EngineAddress] = Field(default_factory=_default("docker", "extra_sockets"))
-    """More endpoints to try after the usual ones; a bare absolute path is taken as unix://PATH."""
+    """More endpoints to try before the usual ones; a bare absolute path is taken as unix://PATH."""
 
 
 class LoggingSettings(_Section):
@@ -157,6 +157,9 @@ class UISettings(_Section):
     """Hide and refuse every action that changes the engine."""
     stats_interval: Duration = Field(default_factory=_default("ui", "stats_interval"), gt=0)
     """Seconds between container stats samples (written as a duration, e.g. "1s")."""
+    keymap: dict[str, str] = Field(default_factory=_default("ui", "keymap"))
+    """Key bindings to change, by binding id: {"containers.stop": "x", "app.quit": "q,ctrl+q"};
+    the help screen (?) shows every id. Keys that collide are reported at start-up."""
 
 
 class LogsSettings(_Section):

@@ -36,6 +36,12 @@ class _Info:
     """Strings of which every match contains at least one; None when nothing is known."""
 
 
+_MAX_GATE_LENGTH = 10
+"""Longer gates cover fewer literals and barely search faster."""
+
+_CANDIDATE_COST = 40.0
+"""What one line that holds a gate costs, in passes of one gate over one line."""
+
 _NOTHING = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
 
@@ -59,10 +65,15 @@ def required_literals(regex: str, flags: int = 0) -> frozenset[str] | None:
     return best
 
 
-def _score(alternatives: frozenset[str] | None) -> tuple[int, int]:
+_LONG_ENOUGH = 8
+"""Literals this long are selective enough; beyond it, fewer alternatives count for more."""
+
+
+def _score(alternatives: frozenset[str] | None) -> tuple[int, int, int]:
     if not alternatives:
-        return (-1, 0)
-    return (min(len(s) for s in alternatives), -len(alternatives))
+        return (-1, 0, 0)
+    shortest = min(len(s) for s in alternatives)
+    return (min(shortest, _LONG_ENOUGH), -len(alternatives), shortest)
 
 
 def _best_of(candidates: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
@@ -89,6 +100,8 @@ def _sequence(items: list) -> _Info:
         info = _element(op, arg)
         if info.exact is not None:
             whole = _cross(whole, info.exact) if whole is not None else None
+            if len(info.exact) > 1:
+                candidates.append(run)  # the shared part before a branch is often the better literal
             joined = _cross(run, info.exact) if run is not None else None
             if joined is None:
                 candidates.append(run)
@@ -166,8 +179,9 @@ def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
 
 def choose_gates(
     unit_literals: Mapping[int, frozenset[str]],
+    ordinary_text: str = "",
     common_words: Iterable[str] = (),
-    min_length: int = 5,
+    min_length: int = 4,
 ) -> dict[str, list[int]]:
     """Pick a few short strings ("gates") that cover every unit's literals.
 
@@ -175,32 +189,44 @@ def choose_gates(
     literals. Every literal of every unit contains at least one chosen gate, so a
     line without any gate can match no unit. Returns gate -> units it stands for.
 
-    Fewer gates means fewer passes over the text; gates are word-aligned strings of
-    at least ``min_length`` characters (or a whole literal when shorter), and words
-    in ``common_words`` are avoided because they would let too many lines through.
+    Each gate costs one pass over the text plus a closer look at every line that
+    holds it, so the choice is a weighted set cover: the cost of a gate is one pass
+    plus how often it occurs in ``ordinary_text`` (benign log lines) times what a
+    candidate line costs. ``common_words`` count as frequent whatever the sample says.
     """
     literal_units: dict[str, set[int]] = {}
     for unit, literals in unit_literals.items():
         for literal in literals:
             literal_units.setdefault(literal, set()).add(unit)
     common = {word.lower() for word in common_words}
+    ordinary = ordinary_text.lower()
+    ordinary_lines = max(1, ordinary.count("\n") + 1)
 
     coverage: dict[str, set[str]] = {}
     for literal in literal_units:
         coverage.setdefault(literal, set()).add(literal)
-        starts = [0] + [i for i in range(1, len(literal)) if not literal[i - 1].isalnum() and literal[i].isalnum()]
-        for start in starts:
-            for end in range(start + min_length, len(literal) + 1):
+        for start in range(len(literal)):
+            for end in range(start + min_length, min(start + _MAX_GATE_LENGTH, len(literal)) + 1):
                 coverage.setdefault(literal[start:end], set()).add(literal)
 
-    def weight(gate: str) -> float:
-        base = min(len(gate), 10)
-        if gate.strip() in common:
-            base *= 0.2
-        return base
+    costs: dict[str, float] = {}
+
+    def cost(gate: str) -> float:
+        known = costs.get(gate)
+        if known is None:
+            frequency = (ordinary.count(gate) + 0.5) / (ordinary_lines + 1)
+            bare = gate.strip(" :'\"()[]")
+            if bare in common or any(bare in word for word in common if len(bare) >= 3):
+                frequency += 0.05
+            if len(gate) < 5:
+                frequency += 0.01  # short strings are frequent in text the sample does not show
+            known = 1.0 + frequency * _CANDIDATE_COST
+            costs[gate] = known
+        return known
 
     uncovered = set(literal_units)
-    heap = [(-len(covered) * weight(gate), -len(gate), gate) for gate, covered in coverage.items()]
+    # Lazy greedy: keys are lower bounds of cost per newly covered literal (cost >= 1).
+    heap = [(1.0 / len(covered), -len(gate), gate) for gate, covered in coverage.items()]
     heapq.heapify(heap)
     chosen: dict[str, set[str]] = {}
     while uncovered and heap:
@@ -208,9 +234,9 @@ def choose_gates(
         gain = len(coverage[gate] & uncovered)
         if gain == 0:
             continue
-        score = -gain * weight(gate)
-        if heap and (score, neg_len, gate) > heap[0]:
-            heapq.heappush(heap, (score, neg_len, gate))
+        key = cost(gate) / gain
+        if heap and (key, neg_len, gate) > heap[0]:
+            heapq.heappush(heap, (key, neg_len, gate))
             continue
         newly = coverage[gate] & uncovered
         chosen[gate] = newly
@@ -218,6 +244,5 @@ def choose_gates(
 
     gates: dict[str, list[int]] = {}
     for gate, literals in chosen.items():
-        units = sorted({unit for literal in literals for unit in literal_units[literal]})
-        gates[gate] = units
+        gates[gate] = sorted({unit for literal in literals for unit in literal_units[literal]})
     return gates

@@ -38,6 +38,8 @@ from dockerforge_tui.services.logs.prefixes import anchor_to_message
 from dockerforge_tui.services.logs.settings import detection_settings
 
 PACKAGED_PATTERNS_DIR = Path(__file__).with_name("patterns")
+ORDINARY_LOG_FILE = Path(__file__).parent / "reference" / "ordinary.log"
+"""Benign log lines from many programs: the gate choice avoids strings common in them."""
 
 REGEX_FLAGS = re.ASCII | re.MULTILINE
 """Flags of every pattern regex in Python; the Hyperscan engine mirrors them."""
@@ -170,7 +172,7 @@ class PatternSet:
         """The pure-Python engine's pre-filter strings -> unit indexes (see :mod:`literals`)."""
         if self._gates is None:
             gated = {unit.index: unit.literals for unit in self._units if unit.literals}
-            self._gates = choose_gates(gated, detection_settings().common_words)
+            self._gates = choose_gates(gated, ordinary_log_text(), detection_settings().common_words)
         return self._gates
 
     def engine_cache(self) -> dict[str, Any]:
@@ -211,6 +213,12 @@ def _packaged_patterns() -> tuple[Pattern, ...]:
             if enabled:
                 found[pattern.id] = pattern
     return tuple(found.values())
+
+
+@lru_cache(maxsize=1)
+def ordinary_log_text() -> str:
+    """The packaged sample of ordinary (benign) log lines."""
+    return ORDINARY_LOG_FILE.read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)

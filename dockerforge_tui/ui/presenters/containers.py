@@ -130,3 +130,8 @@ def memory_text(sample: StatsSample | None, configured_limit: int | None) -> str
 def name_text(container: ContainerSummary) -> Text:
     """The container name as plain text (never parsed as markup)."""
     return Text(container.name, no_wrap=True, end="")
+
+
+def io_text(received: int, sent: int) -> str:
+    """Two byte totals as ``1.2MiB/340KiB`` (in/out, or read/write)."""
+    return f"{format_bytes(received)}/{format_bytes(sent)}"

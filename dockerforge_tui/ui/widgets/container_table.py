@@ -7,39 +7,55 @@ from dataclasses import replace
 from typing import Callable, Iterable
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from dockerforge_tui.services.docker.models import ContainerSummary, StatsSample
 from dockerforge_tui.ui.presenters import containers as present
+from dockerforge_tui.ui.presenters.container_filter import NO_FILTER, ContainerFilter
 
 # (column key, header label, fixed width or None for automatic). The short, live columns
 # come first so that at 80 columns state, CPU and memory are on screen; the long ones
 # (ports, image) scroll into view.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("mark", " ", 1),
     ("name", "Name", None),
     ("state", "State", None),
     ("health", "Health", None),
     ("cpu", "CPU%", 6),
     ("memory", "Memory", None),
     ("uptime", "Up", 6),
+    ("restarts", "Rst", 3),
     ("ports", "Ports", None),
+    ("project", "Project", None),
     ("image", "Image", None),
+    ("net", "Net rx/tx", None),
+    ("block", "Block r/w", None),
 )
-PALETTE_NAMES = ("success", "warning", "error", "text-muted")
+SORTABLE = tuple(key for key, _, _ in COLUMNS if key != "mark")
+PALETTE_NAMES = ("success", "warning", "error", "text-muted", "accent")
+MARK = "•"
+# Sorting by state puts what needs attention in a sensible order: live first, dead last.
+STATE_ORDER = {state: rank for rank, state in enumerate(
+    ("running", "restarting", "paused", "created", "removing", "exited", "dead"))}
 
 
 class ContainerTable(DataTable):
     """Shows container summaries and their latest stats.
 
     The table owns its own copy of what it shows (summaries and samples by id); it is
-    fed by the screen from worker messages and never talks to Docker. Rows stay sorted
-    by name, and the cursor stays on the same container whatever arrives or leaves.
+    fed by the screen from worker messages and never talks to Docker. Rows follow the
+    chosen sort (name by default), filter and grouping; the cursor stays on the same
+    container whatever arrives or leaves.
     """
 
     DEFAULT_CSS = """
     ContainerTable { height: 1fr; }
     """
+
+    class ViewChanged(Message):
+        """The set or order of visible rows changed (filter, sort, arrivals)."""
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
@@ -47,6 +63,11 @@ class ContainerTable(DataTable):
         self._containers: dict[str, ContainerSummary] = {}
         self._samples: dict[str, StatsSample] = {}
         self._shown: dict[str, dict[str, Text | str]] = {}
+        self._marked: set[str] = set()
+        self.filter: ContainerFilter = NO_FILTER
+        self.sort_column = "name"
+        self.sort_reverse = False
+        self.grouped = False
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -56,11 +77,16 @@ class ContainerTable(DataTable):
 
     @property
     def container_ids(self) -> frozenset[str]:
-        """Ids of every container in the table."""
+        """Ids of every container the table knows (shown or filtered out)."""
         return frozenset(self._containers)
 
+    @property
+    def shown_ids(self) -> tuple[str, ...]:
+        """Ids of the rows on display, in display order."""
+        return tuple(row.key.value for row in self.ordered_rows)
+
     def container(self, container_id: str) -> ContainerSummary | None:
-        """The summary shown for one container."""
+        """The summary known for one container."""
         return self._containers.get(container_id)
 
     @property
@@ -70,6 +96,18 @@ class ContainerTable(DataTable):
             return None
         row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return self._containers.get(row_key.value) if row_key.value else None
+
+    @property
+    def marked_ids(self) -> frozenset[str]:
+        """Marked containers that still exist."""
+        return frozenset(self._marked & self._containers.keys())
+
+    def targets(self) -> tuple[ContainerSummary, ...]:
+        """What an action acts on: the marked containers, or else the one under the cursor."""
+        if self._marked:
+            return tuple(self._containers[cid] for cid in self.shown_ids if cid in self._marked)
+        selected = self.selected_container
+        return (selected,) if selected else ()
 
     def visible_running_ids(self) -> frozenset[str]:
         """Running containers whose rows are on screen now: only those are worth sampling."""
@@ -82,44 +120,166 @@ class ContainerTable(DataTable):
     # -- updates ----------------------------------------------------------------------
 
     def replace_containers(self, containers: Iterable[ContainerSummary]) -> None:
-        """Show exactly these containers: rows are added, changed or removed, never rebuilt."""
+        """Know exactly these containers: rows are added, changed or removed, never rebuilt."""
         incoming = {container.id: container for container in containers}
-        with self._cursor_kept():
-            for container_id in list(self._containers):
-                if container_id not in incoming:
-                    self._remove_row(container_id)
-            added = False
-            for container in incoming.values():
-                added |= self._put(container)
-            if added:
-                self._sort()
+        for container_id in list(self._containers):
+            if container_id not in incoming:
+                self._forget(container_id)
+        for container in incoming.values():
+            self._remember(container)
+        self._sync()
 
     def put_container(self, container: ContainerSummary) -> None:
-        """Add or update one container's row."""
-        with self._cursor_kept():
-            if self._put(container):
-                self._sort()
+        """Add or update one container."""
+        self._remember(container)
+        self._sync()
 
     def remove_container(self, container_id: str) -> None:
-        """Remove one container's row, if shown."""
-        with self._cursor_kept():
-            self._remove_row(container_id)
+        """Forget one container."""
+        self._forget(container_id)
+        self._sync()
 
     def show_stats(self, samples: Iterable[StatsSample]) -> None:
-        """Update the CPU and memory cells of the sampled containers."""
+        """Update the stats cells of the sampled containers."""
+        resort = self.sort_column in ("cpu", "memory", "net", "block")
         for sample in samples:
-            if sample.container_id in self._containers:
+            container = self._containers.get(sample.container_id)
+            if container is not None:
                 self._samples[sample.container_id] = sample
-                self._refresh_row(self._containers[sample.container_id])
+                if sample.container_id in self._shown:
+                    self._refresh_row(container)
+        if resort:
+            self._sync()
 
     def refresh_uptimes(self) -> None:
         """Recompute uptimes; only cells whose text changed are touched."""
         now = self._clock()
-        for container_id, container in self._containers.items():
+        for container_id in self._shown:
+            container = self._containers[container_id]
             if container.is_running:
                 self._set_cell(container_id, "uptime", present.format_uptime(container, now))
 
+    def set_filter(self, container_filter: ContainerFilter) -> None:
+        """Show only the containers the filter accepts."""
+        self.filter = container_filter
+        self._sync()
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        """Order rows by one column (``SORTABLE``)."""
+        if column not in SORTABLE:
+            raise ValueError(f"cannot sort by {column!r}")
+        self.sort_column, self.sort_reverse = column, reverse
+        self._sync()
+
+    def set_grouped(self, grouped: bool) -> None:
+        """Group rows by compose project (containers outside a project come last)."""
+        self.grouped = grouped
+        self._sync()
+
+    def toggle_mark(self, container_id: str) -> None:
+        """Mark or unmark one container for a bulk action."""
+        if container_id in self._marked:
+            self._marked.discard(container_id)
+        elif container_id in self._containers:
+            self._marked.add(container_id)
+        if container_id in self._shown:
+            self._set_cell(container_id, "mark", self._mark_cell(container_id))
+
+    def clear_marks(self) -> None:
+        """Unmark everything."""
+        for container_id in list(self._marked):
+            self.toggle_mark(container_id)
+
     # -- internals --------------------------------------------------------------------
+
+    def _remember(self, container: ContainerSummary) -> None:
+        previous = self._containers.get(container.id)
+        if previous is not None and previous.started_at and container.started_at is None and container.is_running:
+            # A fresh list entry lacks inspect fields; keep the ones already known.
+            container = replace(container, started_at=previous.started_at, restart_count=previous.restart_count,
+                                exit_code=previous.exit_code, oom_killed=previous.oom_killed,
+                                mem_limit=previous.mem_limit, health=container.health or previous.health)
+        self._containers[container.id] = container
+        if not container.is_running:
+            self._samples.pop(container.id, None)
+        if container.id in self._shown:
+            self._refresh_row(container)
+
+    def _forget(self, container_id: str) -> None:
+        self._containers.pop(container_id, None)
+        self._samples.pop(container_id, None)
+        self._marked.discard(container_id)
+
+    def _wanted_order(self) -> list[str]:
+        wanted = [container for container in self._containers.values() if self.filter(container)]
+        key = self._sort_key()
+        wanted.sort(key=key, reverse=self.sort_reverse)
+        if self.grouped:
+            # A stable second sort keeps the chosen order inside each project.
+            wanted.sort(key=lambda c: (c.compose_project is None, c.compose_project or ""))
+        return [container.id for container in wanted]
+
+    def _sort_key(self):
+        samples = self._samples
+        column = self.sort_column
+        if column == "cpu":
+            return lambda c: ((samples[c.id].cpu_percent or 0.0) if c.id in samples else -1.0, c.name)
+        if column == "memory":
+            return lambda c: (samples[c.id].mem_usage if c.id in samples else -1, c.name)
+        if column == "net":
+            return lambda c: ((samples[c.id].net_rx + samples[c.id].net_tx) if c.id in samples else -1, c.name)
+        if column == "block":
+            return lambda c: ((samples[c.id].block_read + samples[c.id].block_write) if c.id in samples else -1,
+                              c.name)
+        if column == "uptime":
+            # Longest running first when ascending; stopped containers last.
+            return lambda c: (c.started_at.timestamp() if c.is_running and c.started_at else float("inf"), c.name)
+        if column == "restarts":
+            return lambda c: (c.restart_count or 0, c.name)
+        if column == "ports":
+            return lambda c: (min((p.public_port or 0 for p in c.ports), default=1 << 20), c.name)
+        if column == "project":
+            return lambda c: (c.compose_project or "\uffff", c.compose_service or "", c.name)
+        if column == "state":
+            return lambda c: (STATE_ORDER.get(c.state, len(STATE_ORDER)), c.name.lower())
+        if column in ("health", "image"):
+            return lambda c: (str(getattr(c, column) or "\uffff").lower(), c.name.lower())
+        return lambda c: c.name.lower()
+
+    def _sync(self) -> None:
+        """Make the rows match the wanted set and order, keeping the cursor on its container."""
+        cursor_id = self._cursor_id()
+        wanted = self._wanted_order()
+        wanted_set = set(wanted)
+        changed = False
+        for container_id in [cid for cid in self._shown if cid not in wanted_set]:
+            self._shown.pop(container_id, None)
+            try:
+                self.remove_row(container_id)
+            except RowDoesNotExist:
+                pass
+            changed = True
+        for container_id in wanted:
+            if container_id not in self._shown:
+                cells = self._cells(self._containers[container_id])
+                self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=container_id)
+                self._shown[container_id] = cells
+                changed = True
+        if list(self.shown_ids) != wanted:
+            position = {self._containers[cid].name: index for index, cid in enumerate(wanted)}
+            self.sort("name", key=lambda name: position.get(str(name), 1 << 30))
+            changed = True
+        if cursor_id is not None and cursor_id in self._shown:
+            index = self.get_row_index(cursor_id)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, animate=False)
+        if changed:
+            self.post_message(self.ViewChanged())
+
+    def _cursor_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
     def _palette(self) -> dict[str, str]:
         try:
@@ -128,36 +288,29 @@ class ContainerTable(DataTable):
             return {}
         return {name: variables[name] for name in PALETTE_NAMES if name in variables}
 
+    def _mark_cell(self, container_id: str) -> Text:
+        return Text(MARK if container_id in self._marked else " ", style=self._palette().get("accent", ""))
+
     def _cells(self, container: ContainerSummary) -> dict[str, Text | str]:
         palette = self._palette()
         sample = self._samples.get(container.id) if container.is_running else None
+        project = container.compose_project
         return {
+            "mark": self._mark_cell(container.id),
             "name": present.name_text(container),
-            "image": Text(container.image, no_wrap=True, end=""),
             "state": present.state_text(container, palette),
             "health": present.health_text(container, palette),
-            "ports": Text(present.format_ports(container.ports), no_wrap=True, end=""),
-            "uptime": present.format_uptime(container, self._clock()),
             "cpu": present.cpu_text(sample),
             "memory": present.memory_text(sample, container.mem_limit),
+            "uptime": present.format_uptime(container, self._clock()),
+            "restarts": str(container.restart_count) if container.restart_count is not None else present.EMPTY,
+            "ports": Text(present.format_ports(container.ports), no_wrap=True, end=""),
+            "project": Text(f"{project}/{container.compose_service}" if project else present.EMPTY,
+                            no_wrap=True, end=""),
+            "image": Text(container.image, no_wrap=True, end=""),
+            "net": present.io_text(sample.net_rx, sample.net_tx) if sample else present.EMPTY,
+            "block": present.io_text(sample.block_read, sample.block_write) if sample else present.EMPTY,
         }
-
-    def _put(self, container: ContainerSummary) -> bool:
-        """Show one container; return True when a row was added."""
-        previous = self._containers.get(container.id)
-        if previous is not None and previous.started_at and container.started_at is None and container.is_running:
-            # A fresh list entry lacks inspect fields; keep the ones we already have.
-            container = _keep_inspected(container, previous)
-        self._containers[container.id] = container
-        if not container.is_running:
-            self._samples.pop(container.id, None)
-        if previous is None:
-            cells = self._cells(container)
-            self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=container.id)
-            self._shown[container.id] = cells
-            return True
-        self._refresh_row(container)
-        return False
 
     def _refresh_row(self, container: ContainerSummary) -> None:
         for key, value in self._cells(container).items():
@@ -169,44 +322,3 @@ class ContainerTable(DataTable):
             return
         shown[column] = value
         self.update_cell(container_id, column, value, update_width=True)
-
-    def _remove_row(self, container_id: str) -> None:
-        self._containers.pop(container_id, None)
-        self._samples.pop(container_id, None)
-        self._shown.pop(container_id, None)
-        try:
-            self.remove_row(container_id)
-        except RowDoesNotExist:
-            pass
-
-    def _sort(self) -> None:
-        self.sort("name", key=lambda name: str(name).lower())
-
-    def _cursor_kept(self):
-        return _KeepCursor(self)
-
-
-def _keep_inspected(fresh: ContainerSummary, known: ContainerSummary) -> ContainerSummary:
-    return replace(fresh, started_at=known.started_at, restart_count=known.restart_count,
-                   exit_code=known.exit_code, oom_killed=known.oom_killed, mem_limit=known.mem_limit,
-                   health=fresh.health or known.health)
-
-
-class _KeepCursor:
-    """Context manager: after row changes, put the cursor back on the container it was on."""
-
-    def __init__(self, table: ContainerTable) -> None:
-        self.table = table
-        self.key: str | None = None
-
-    def __enter__(self) -> None:
-        table = self.table
-        if table.row_count:
-            self.key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-
-    def __exit__(self, *exc_info) -> None:
-        table = self.table
-        if self.key is not None and self.key in table._containers:
-            index = table.get_row_index(self.key)
-            if index != table.cursor_row:
-                table.move_cursor(row=index, animate=False)
