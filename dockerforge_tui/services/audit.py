@@ -286,7 +286,7 @@ READONLY_HINT = "start without --readonly (or set ui.readonly: false) to allow c
 
 def run_action(perform: Callable[[], T], *, verb: str, target: ActionTarget, audit: AuditLog | None,
                endpoint: str = "", params: Mapping[str, Any] | None = None, readonly: bool = False,
-               failure_of: Callable[[T], str | None] | None = None) -> T:
+               failure_of: Callable[[T], str | None] | None = None, wording: str | None = None) -> T:
     """Run one action that changes the engine, and audit it: the only path such actions take.
 
     In read-only mode the action is not run: a ``refused`` record is written and
@@ -297,10 +297,11 @@ def run_action(perform: Callable[[], T], *, verb: str, target: ActionTarget, aud
 
     ``failure_of(result)`` may call a returned result a failure (an external command's
     non-zero exit): the record then says ``error`` with that message, and the result is
-    still returned.
+    still returned. ``wording`` replaces ``verb`` in the refusal message when the
+    recorded verb does not read well there ("run custom command 'x' on").
     """
     if readonly:
-        error = ReadOnlyError(refusal_message(verb, target), hint=READONLY_HINT)
+        error = ReadOnlyError(refusal_message(wording or verb, target), hint=READONLY_HINT)
         if audit is not None:
             _record_or_raise(audit, verb, target, outcome=OUTCOME_REFUSED, endpoint=endpoint,
                              message=error.message, params=params)
@@ -316,7 +317,8 @@ def run_action(perform: Callable[[], T], *, verb: str, target: ActionTarget, aud
         result = perform()
     except Exception as failure:
         if audit is not None:
-            message = failure.message if isinstance(failure, DockerForgeError) else f"{type(failure).__name__}: {failure}"
+            message = (failure.message if isinstance(failure, DockerForgeError)
+                       else f"{type(failure).__name__}: {failure}")
             try:
                 audit.record(verb, target, outcome=OUTCOME_ERROR, endpoint=endpoint, message=message, params=params,
                              duration_ms=(time.monotonic() - started) * 1000, when=when)

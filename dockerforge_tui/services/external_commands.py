@@ -85,7 +85,8 @@ def execute(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: Path 
 
 def run_external(argv: Sequence[str], *, audit: AuditLog | None, verb: str, target: ActionTarget,
                  endpoint: str = "", readonly: bool = False, timeout: float = DEFAULT_TIMEOUT,
-                 cwd: Path | str | None = None, env: Mapping[str, str] | None = None) -> CompletedAction:
+                 cwd: Path | str | None = None, env: Mapping[str, str] | None = None,
+                 wording: str | None = None) -> CompletedAction:
     """Run ``argv`` as an audited action (refused in read-only mode) and return how it ended.
 
     A non-zero exit is returned, not raised, and audited as an error with the command's
@@ -95,5 +96,5 @@ def run_external(argv: Sequence[str], *, audit: AuditLog | None, verb: str, targ
     return run_action(
         lambda: execute(argv, timeout=timeout, cwd=cwd, env=env),
         verb=verb, target=target, audit=audit, endpoint=endpoint, readonly=readonly,
-        params={"argv": argv}, failure_of=lambda done: None if done.ok else done.summary,
+        params={"argv": argv}, failure_of=lambda done: None if done.ok else done.summary, wording=wording,
     )

@@ -11,13 +11,17 @@ from textual.screen import Screen
 
 from dockerforge_tui.core.config import LoadedConfig
 from dockerforge_tui.core.paths import AppPaths, app_paths
+from dockerforge_tui.services.audit import AuditLog, audit_path
+from dockerforge_tui.services.custom_commands import parse_custom_commands
 from dockerforge_tui.services.docker.connection import EngineConnection, connect
+from dockerforge_tui.services.docker.session import EngineSession
 from dockerforge_tui.services.docker.watch import ContainerWatcher
 from dockerforge_tui.ui.commands.containers import ContainerCommands
 from dockerforge_tui.ui.keymap import bindings_of, keymap_problems
 from dockerforge_tui.ui.screens.command_prompt import CommandPrompt
 from dockerforge_tui.ui.screens.containers import ContainersScreen
 from dockerforge_tui.ui.screens.help import HelpEntry, HelpScreen
+from dockerforge_tui.ui.services import DashboardServices
 
 # Screens whose bindings a keymap may change (each is checked with the app's own).
 KEYMAP_SCREENS: tuple[type[Screen], ...] = (ContainersScreen,)
@@ -37,12 +41,13 @@ class DockerForgeApp(App):
     ]
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 services: DashboardServices, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         settings = config.settings
         self.config = config
         self.paths = paths
-        self.readonly = settings.ui.readonly
+        self.services = services
+        self.readonly = services.readonly
         self._watcher = watcher
         self._clock = clock
         self._command_history: list[str] = []
@@ -53,6 +58,9 @@ class DockerForgeApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(ContainersScreen(self._watcher, clock=self._clock))
+
+    def on_unmount(self) -> None:
+        self.services.engine.close()
 
     # -- help and command mode ----------------------------------------------------------
 
@@ -151,9 +159,19 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
     """
     check_keymap(config)
     settings = config.settings
+    paths = paths or app_paths()
+    open_connection = connector or (lambda: connect(settings.docker, host_source=host_source))
     watcher = None
     if watch_engine:
-        open_connection = connector or (lambda: connect(settings.docker, host_source=host_source))
         watcher = ContainerWatcher(open_connection, first_retry=retry_delays[0], max_retry=retry_delays[1],
                                    stats_interval=settings.ui.stats_interval)
-    return DockerForgeApp(config, paths or app_paths(), watcher, clock=clock)
+    services = DashboardServices(
+        settings=settings,
+        engine=EngineSession(open_connection),
+        audit=AuditLog(audit_path(paths.data_dir), max_bytes=settings.audit.max_bytes,
+                       backup_count=settings.audit.backup_count),
+        readonly=settings.ui.readonly,
+        custom_commands=parse_custom_commands(
+            [command.model_dump() for command in settings.custom_commands]),
+    )
+    return DockerForgeApp(config, paths, watcher, services, clock=clock)

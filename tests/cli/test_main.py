@@ -58,3 +58,18 @@ def test_console_script_runs_as_a_module(tmp_path):
     result = subprocess.run([sys.executable, "-m", "dockerforge_tui", "--version"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_keymap_problems_stop_the_dashboard_with_file_line_and_key_path(run_cli, tmp_path):
+    config = tmp_path / "keys.yaml"
+    config.write_text("ui:\n  keymap:\n    containers.sotr: x\n")
+    result = run_cli("--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"dockerforge: error: {config}:3: ui.keymap.containers.sotr: no binding has this id")
+    assert 'did you mean "containers.sort"' in result.stderr
+
+    config.write_text("ui:\n  keymap:\n    containers.sort: slash\n")
+    result = run_cli("--config", str(config))
+    assert result.exit_code == 2
+    assert f"{config}:3: ui.keymap.containers.sort: key \"slash\" is already bound to containers.filter" in result.stderr

@@ -23,11 +23,28 @@ def unique_name(prefix: str = "dftest") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def _session_alive(session: str | None) -> bool:
+    """True when the test session that made a container is still running (its pid exists)."""
+    try:
+        pid = int((session or "").split("-", 1)[0])
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_labelled(client: docker.DockerClient, session_only: bool = True) -> int:
-    """Force-remove the suite's containers (this session's, or every session's); return how many."""
+    """Force-remove this session's containers, or (``session_only=False``) those left behind by
+    sessions that are no longer running; return how many. Another live session's containers are
+    never touched, so two test runs can share one engine."""
     label = f"{SESSION_LABEL}={SESSION_ID}" if session_only else TEST_LABEL
     removed = 0
     for container in client.containers.list(all=True, filters={"label": label}):
+        if not session_only and (container.labels.get(SESSION_LABEL) == SESSION_ID
+                                 or _session_alive(container.labels.get(SESSION_LABEL))):
+            continue
         try:
             container.remove(force=True, v=True)
             removed += 1

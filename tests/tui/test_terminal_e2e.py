@@ -19,7 +19,7 @@ DOCKERFORGE = Path(sys.executable).with_name("dockerforge")
 
 
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30, check=False).stdout
+    return subprocess.run(["tmux", "-L", "dockerforge-tests", *args], capture_output=True, text=True, timeout=30, check=False).stdout
 
 
 def wait_for_screen(session: str, predicate, timeout: float = 15.0) -> str:

@@ -39,6 +39,16 @@ def packaged_defaults() -> dict[str, Any]:
     return copy.deepcopy(_packaged_defaults_cached())
 
 
+def _default_list(section: str) -> Callable[[], Any]:
+    """A default factory for a top-level list section of the packaged defaults."""
+
+    def factory() -> Any:
+        return copy.deepcopy(_packaged_defaults_cached()[section] or [])
+
+    factory.__qualname__ = f"packaged_default[{section}]"
+    return factory
+
+
 def _default(section: str, key: str) -> Callable[[], Any]:
     """A default factory that reads ``section.key`` from the packaged defaults."""
 
@@ -171,6 +181,47 @@ class LogsSettings(_Section):
     """Bytes kept per container (accepts "8MB")."""
 
 
+class AuditSettings(_Section):
+    """The audit log of every action that changed the engine."""
+
+    max_bytes: ByteSize = Field(default_factory=_default("audit", "max_bytes"), ge=0)
+    """Rotate audit.jsonl at this size (accepts "5MB"); 0 never rotates."""
+    backup_count: int = Field(default_factory=_default("audit", "backup_count"), ge=0)
+    """Rotated audit files to keep."""
+
+
+class ActionsSettings(_Section):
+    """How the dashboard carries out actions."""
+
+    stop_timeout: Duration = Field(default_factory=_default("actions", "stop_timeout"), ge=0)
+    """Seconds a container gets to stop before it is killed (stop and restart)."""
+    docker_cli: str = Field(default_factory=_default("actions", "docker_cli"), min_length=1)
+    """The docker command used for an interactive exec shell and compose v2."""
+    compose_v1: str = Field(default_factory=_default("actions", "compose_v1"), min_length=1)
+    """The docker-compose (v1) command, used when `docker compose` is missing."""
+    command_timeout: Duration = Field(default_factory=_default("actions", "command_timeout"), gt=0)
+    """Seconds a compose or custom command may run."""
+
+
+class CustomCommandSettings(_Section):
+    """One custom command: an argv template filled with the selected object's fields."""
+
+    id: str = Field(min_length=1)
+    """Unique id; also the binding-free name in the command palette."""
+    title: str = ""
+    """What the palette shows."""
+    argv: list[str] = Field(min_length=1)
+    """One element per argument, e.g. ["docker", "logs", "--tail", "50", "{name}"]; no shell is used."""
+    dangerous: bool = False
+    """Ask before running, and hide in read-only mode."""
+    scope: Literal["container", "image", "volume", "network", "compose_project", "engine"] = "container"
+    """What kind of object the command acts on."""
+    description: str = ""
+    """A longer explanation for the palette."""
+    interactive: bool = False
+    """Run in the terminal (the dashboard is suspended) instead of capturing output."""
+
+
 class MonitoringSettings(_Section):
     """The background monitor."""
 
@@ -193,3 +244,9 @@ class Settings(_Section):
     """Container log streams kept in memory."""
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     """The background monitor."""
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    """The audit log of every action that changed the engine."""
+    actions: ActionsSettings = Field(default_factory=ActionsSettings)
+    """How the dashboard carries out actions."""
+    custom_commands: list[CustomCommandSettings] = Field(default_factory=_default_list("custom_commands"))
+    """Custom commands offered on the selected object (see docs/CONFIG.md)."""

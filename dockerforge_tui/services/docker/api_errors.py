@@ -98,14 +98,16 @@ def translate(error: BaseException, action: str, what: str) -> DockerForgeError:
                               hint=hint or "see the engine's message; 'docker events' and the engine log may say more")
     if isinstance(error, (requests.exceptions.Timeout, TimeoutError)):
         return DockerAPIError(f"cannot {action} {what}: the engine did not answer in time",
-                              hint="the engine is busy or hung: check 'docker info', or allow longer with docker.timeout")
+                              hint="the engine is busy or hung: check 'docker info', "
+                                   "or allow longer with docker.timeout")
     code = _os_errno(error)
     if code in (errno.EACCES, errno.EPERM):
         return PermissionDeniedError(f"cannot {action} {what}: permission denied on the engine's socket",
                                      hint="add your user to the docker group, or use a rootless engine")
     if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError)) or code is not None:
         return EngineUnreachableError(f"cannot {action} {what}: lost the connection to the engine ({error})",
-                                      hint="check the engine is running (docker info); DockerForge reconnects by itself")
+                                      hint="check the engine is running (docker info); "
+                                           "DockerForge reconnects by itself")
     return DockerAPIError(f"cannot {action} {what}: {error}",
                           hint="see the engine's message; 'docker events' and the engine log may say more")
 

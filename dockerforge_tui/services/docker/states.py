@@ -184,6 +184,27 @@ def inspect_states(api: docker.APIClient, container_ids: Iterable[str] | None = 
     return tuple(states)
 
 
+def find_port_publishers(api: docker.APIClient, port: int, protocol: str = "tcp") -> tuple[ContainerState, ...]:
+    """Running containers that publish host ``port`` (the engine's ``publish`` list filter), inspected.
+
+    This is what holds a host port a new container could not get; a fix workflow
+    names them (or stops one) to free the port.
+    """
+    try:
+        entries = api.containers(filters={"publish": f"{port}/{protocol}"})
+    except docker.errors.APIError as error:
+        raise DockerAPIError(f"the engine refused to list containers: {error.explanation or error}") from error
+    states = []
+    for entry in entries:
+        try:
+            state = state_from_inspect(api.inspect_container(entry["Id"]))
+        except docker.errors.NotFound:
+            continue
+        if any(mapping.public_port == port and mapping.protocol == protocol for mapping in state.ports):
+            states.append(state)
+    return tuple(states)
+
+
 def state_from_inspect(inspected: Mapping[str, Any]) -> ContainerState:
     """Build a :class:`ContainerState` from one ``docker inspect`` document."""
     state = inspected.get("State") or {}

@@ -197,3 +197,15 @@ class StatsSampler:
         with self._lock:
             if self._streams.get(container_id) is stream:
                 del self._streams[container_id]
+
+
+def open_sampler(connection, container_ids: Iterable[str], interval: float = 1.0) -> StatsSampler:
+    """A sampler bound to its own stream client of ``connection``, already watching ``container_ids``.
+
+    For views that follow a few containers of their own (a container's detail); close it
+    when the view goes away.
+    """
+    sampler = StatsSampler(interval)
+    sampler.attach(connection.open_stream_client())
+    sampler.watch(container_ids)
+    return sampler

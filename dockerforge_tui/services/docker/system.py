@@ -1,4 +1,4 @@
-"""The engine as a whole: what it is (``docker info`` and ``docker version``) and its disk use (``docker system df``)."""
+"""The engine as a whole: what it is (``docker info``, ``docker version``) and its disk use (``docker system df``)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class EngineDetails:
     root_dir: str
     rootless: bool
     security_options: tuple[str, ...]
-    """Names of the security features on (``seccomp``, ``apparmor``, ``selinux``, ``rootless``, ``userns``, ``cgroupns``)."""
+    """Names of the security features on: ``seccomp``, ``apparmor``, ``selinux``, ``rootless``, ``userns``..."""
     runtimes: tuple[str, ...]
     default_runtime: str
     live_restore: bool

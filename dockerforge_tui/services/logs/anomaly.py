@@ -19,27 +19,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable
 
 import yaml
 
+if TYPE_CHECKING:
+    from dockerforge_tui.services.logs.collector import LogLine
+
 ANOMALY_SETTINGS_FILE = Path(__file__).with_name("anomaly.yaml")
 NANOSECONDS = 1_000_000_000
-
-
-class ObservedLine(Protocol):
-    """What the detector reads of a log line (``LogLine`` has these fields)."""
-
-    @property
-    def container_id(self) -> str: ...
-    @property
-    def container_name(self) -> str: ...
-    @property
-    def engine_ts_ns(self) -> int: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def level(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +44,8 @@ class BurstSettings:
     """Parsed levels (lower case) that make a line an error."""
     error_heuristic: re.Pattern[str]
     """Matched against lines without a parsed level."""
+    error_heuristic_gates: tuple[str, ...] = ()
+    """Lower-case substrings: the heuristic runs only on lines containing one (none: always runs)."""
 
 
 @lru_cache(maxsize=1)
@@ -68,6 +58,7 @@ def default_burst_settings() -> BurstSettings:
         smoothing=float(data["smoothing"]),
         error_levels=frozenset(str(level).lower() for level in data["error_levels"]),
         error_heuristic=re.compile(data["error_heuristic"]),
+        error_heuristic_gates=tuple(str(gate).lower() for gate in data.get("error_heuristic_gates", ())),
     )
 
 
@@ -110,10 +101,18 @@ class ErrorBurstDetector:
             raise ValueError(f"smoothing must be in (0, 1], not {self.settings.smoothing}")
         self._rates: dict[str, _ErrorRate] = {}
 
-    def is_error(self, line: ObservedLine) -> bool:
+    def is_error(self, line: LogLine) -> bool:
         """True when the line counts as an error: by its parsed level, or by the heuristic."""
         if line.level is not None:
             return line.level.lower() in self.settings.error_levels
+        gates = self.settings.error_heuristic_gates
+        if gates:
+            lowered = line.text.lower()
+            for gate in gates:  # a plain loop: any() with a generator costs twice as much here
+                if gate in lowered:
+                    break
+            else:
+                return False
         return self.settings.error_heuristic.search(line.text) is not None
 
     def threshold(self, baseline: float | None) -> float:
@@ -127,7 +126,7 @@ class ErrorBurstDetector:
         rate = self._rates.get(container_id)
         return rate.baseline if rate is not None else None
 
-    def observe(self, lines: Iterable[ObservedLine]) -> tuple[Burst, ...]:
+    def observe(self, lines: Iterable[LogLine]) -> tuple[Burst, ...]:
         """Count ``lines``; return the bursts whose count grew in this call.
 
         A burst second that keeps growing over several calls is reported again each

@@ -13,14 +13,17 @@ applies what a single regex cannot express:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import attrgetter
 from typing import Literal
 
 from dockerforge_tui.core.errors import UsageError
 from dockerforge_tui.services.logs import engine_hyperscan, engine_python
 from dockerforge_tui.services.logs.pattern_set import Pattern, PatternSet, default_patterns
-from dockerforge_tui.services.logs.prefixes import prefix_length
+from dockerforge_tui.services.logs.prefixes import prefix_regex_source
 from dockerforge_tui.services.logs.settings import detection_settings
 
 EngineName = Literal["hyperscan", "python"]
@@ -97,61 +100,77 @@ def detect(
     return _findings(line_list, pattern_set, matches)
 
 
+@lru_cache(maxsize=1)
+def _line_shape() -> tuple[Callable, int]:
+    """One matcher per line: the prefix length, and whether the message continues or closes a unit."""
+    rules = detection_settings().blocks
+    shape = re.compile(
+        "(?:" + prefix_regex_source() + ")"
+        + "(?:(?P<continues>" + rules.continuation.pattern + ")|(?P<closes>" + rules.closing.pattern + "))?",
+        re.ASCII,
+    )
+    return shape.match, rules.max_lines
+
+
 class _Lines:
-    """Lazy per-line facts the post-processing needs (only near matches are computed)."""
+    """Lazy per-line facts the post-processing needs (only lines near matches are looked at)."""
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
-        self._messages: dict[int, str] = {}
-        self._joins: dict[int, bool] = {}
-        rules = detection_settings().blocks
-        self._continuation = rules.continuation.match
-        self._closing = rules.closing.match
-        self.max_block = rules.max_lines
+        self._shapes: dict[int, tuple[int, int]] = {}
+        self._shape, self.max_block = _line_shape()
+
+    def _facts(self, index: int) -> tuple[int, int]:
+        """(prefix length, 1 if it continues a unit / 2 if it closes one / 0)."""
+        facts = self._shapes.get(index)
+        if facts is None:
+            line = self.lines[index].rstrip("\r\n")
+            match = self._shape(line)
+            kind = 1 if match.group("continues") is not None else 2 if match.group("closes") is not None else 0
+            prefix_end = match.start("continues") if kind == 1 else match.start("closes") if kind == 2 else match.end()
+            facts = (prefix_end, kind)
+            self._shapes[index] = facts
+        return facts
 
     def message(self, index: int) -> str:
         """The line after its prefix (trailing newline removed)."""
-        message = self._messages.get(index)
-        if message is None:
-            line = self.lines[index].rstrip("\r\n")
-            message = line[prefix_length(line) :]
-            self._messages[index] = message
-        return message
-
-    def _is_continuation(self, index: int) -> bool:
-        return self._continuation(self.message(index)) is not None
+        return self.lines[index].rstrip("\r\n")[self._facts(index)[0] :]
 
     def joins_previous(self, index: int) -> bool:
         """True when line ``index`` continues the unit of line ``index - 1``."""
         if index <= 0 or index >= len(self.lines):
             return False
-        joined = self._joins.get(index)
-        if joined is None:
-            joined = self._is_continuation(index) or (
-                self._closing(self.message(index)) is not None and self._is_continuation(index - 1)
-            )
-            self._joins[index] = joined
-        return joined
+        kind = self._facts(index)[1]
+        return kind == 1 or (kind == 2 and self._facts(index - 1)[1] == 1)
 
     def block(self, index: int) -> tuple[int, int]:
         """First and last line of the unit holding line ``index``."""
+        facts = self._facts
+        kind = facts(index)[1]
+        last = len(self.lines) - 1
+        # Most findings sit on a line of their own: settle that case with two lookups.
+        if kind == 0 and (index == last or facts(index + 1)[1] != 1):
+            return index, index
         start = index
         while start > 0 and index - start < self.max_block and self.joins_previous(start):
             start -= 1
         end = index
-        while end + 1 < len(self.lines) and end - index < self.max_block and self.joins_previous(end + 1):
+        while end < last and end - index < self.max_block and self.joins_previous(end + 1):
             end += 1
         return start, end
 
 
 def _context_holds(pattern: Pattern, index: int, view: _Lines) -> bool:
-    message = view.message(index)
-    if any(regex.search(message) for regex in pattern.unless):
-        return False
+    if pattern.unless:
+        message = view.message(index)
+        for regex in pattern.unless:
+            if regex.search(message):
+                return False
     if pattern.confirm and not any(_rule_matches(rule, index, view) for rule in pattern.confirm):
         return False
-    if any(_rule_matches(rule, index, view) for rule in pattern.cancel):
-        return False
+    for rule in pattern.cancel:
+        if _rule_matches(rule, index, view):
+            return False
     return True
 
 
@@ -166,53 +185,59 @@ def _rule_matches(rule, index: int, view: _Lines) -> bool:
 
 def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple[int, int]]) -> list[Finding]:
     patterns = pattern_set.patterns
-    units = pattern_set.units
+    pattern_of_unit = pattern_set.unit_patterns
+    needs_context = pattern_set.needs_context
     view = _Lines(lines)
-    settings = detection_settings()
+    generic = detection_settings().generic_categories
+    is_generic = [pattern.category in generic for pattern in patterns]
 
     # 1. Per line: patterns whose regex matched and whose context holds; one per category.
-    per_line: dict[int, dict[str, int]] = {}
-    checked: set[tuple[int, int]] = set()
+    #    A generic finding (crash) on a line that also has a specific one would be
+    #    dropped with the unit anyway, so its context rules are not even evaluated.
+    matched_by_line: dict[int, list[int]] = {}
+    previous = None
     for line_index, unit_index in matches:
-        pattern_index = units[unit_index].pattern_index
-        if (line_index, pattern_index) in checked:
+        pattern_index = pattern_of_unit[unit_index]
+        key = (line_index, pattern_index)
+        if key == previous:  # units of one pattern are numbered consecutively
             continue
-        checked.add((line_index, pattern_index))
-        pattern = patterns[pattern_index]
-        if not _context_holds(pattern, line_index, view):
-            continue
-        kept = per_line.setdefault(line_index, {})
-        current = kept.get(pattern.category)
-        if current is None or _better(pattern_index, current, patterns):
-            kept[pattern.category] = pattern_index
+        previous = key
+        listed = matched_by_line.get(line_index)
+        if listed is None:
+            matched_by_line[line_index] = [pattern_index]
+        elif pattern_index not in listed:
+            listed.append(pattern_index)
+
+    per_line: dict[int, dict[str, int]] = {}
+    for line_index, pattern_indexes in matched_by_line.items():
+        if len(pattern_indexes) > 1 and not all(is_generic[p] for p in pattern_indexes):
+            pattern_indexes = [p for p in pattern_indexes if not is_generic[p]]
+        kept: dict[str, int] = {}
+        for pattern_index in pattern_indexes:
+            pattern = patterns[pattern_index]
+            if needs_context[pattern_index] and not _context_holds(pattern, line_index, view):
+                continue
+            current = kept.get(pattern.category)
+            if current is None or _better(pattern_index, current, patterns):
+                kept[pattern.category] = pattern_index
+        if kept:
+            per_line[line_index] = kept
 
     # 2. Per multi-line unit: specific causes replace generic and superseded ones; one per category.
     blocks: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for line_index in sorted(per_line):
+    for line_index, kept in per_line.items():
         block = view.block(line_index)
-        for pattern_index in per_line[line_index].values():
-            blocks.setdefault(block, []).append((line_index, pattern_index))
+        members = blocks.get(block)
+        if members is None:
+            blocks[block] = members = []
+        for pattern_index in kept.values():
+            members.append((line_index, pattern_index))
 
     findings: list[Finding] = []
     for (start, end), members in blocks.items():
-        categories = {patterns[p].category for _, p in members}
-        dropped: set[str] = set()
-        for _, pattern_index in members:
-            own = patterns[pattern_index].category
-            dropped |= {category for category in patterns[pattern_index].supersedes if category != own}
-        if categories - settings.generic_categories:
-            dropped |= settings.generic_categories
-        if not categories - dropped:
-            dropped = set()  # patterns that supersede each other: keep them all rather than nothing
-        best: dict[str, tuple[int, int]] = {}
+        if len(members) > 1:
+            members = _resolve_unit(members, patterns, generic)
         for line_index, pattern_index in members:
-            category = patterns[pattern_index].category
-            if category in dropped:
-                continue
-            current = best.get(category)
-            if current is None or patterns[pattern_index].priority > patterns[current[1]].priority:
-                best[category] = (line_index, pattern_index)
-        for line_index, pattern_index in best.values():
             pattern = patterns[pattern_index]
             findings.append(
                 Finding(
@@ -227,8 +252,33 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
                     block_end=end,
                 )
             )
-    findings.sort(key=lambda finding: (finding.line_index, finding.block_start, finding.category))
+    findings.sort(key=_finding_order)
     return findings
+
+
+def _resolve_unit(members: list[tuple[int, int]], patterns: tuple[Pattern, ...], generic: frozenset[str]) -> list[tuple[int, int]]:
+    """Apply ``supersedes`` and generic categories within one unit, then keep one finding per category."""
+    categories = {patterns[p].category for _, p in members}
+    dropped: set[str] = set()
+    for _, pattern_index in members:
+        pattern = patterns[pattern_index]
+        dropped.update(category for category in pattern.supersedes if category != pattern.category)
+    if categories - generic:
+        dropped |= generic
+    if not categories - dropped:
+        dropped = set()  # patterns that supersede each other: keep them all rather than nothing
+    best: dict[str, tuple[int, int]] = {}
+    for line_index, pattern_index in members:
+        category = patterns[pattern_index].category
+        if category in dropped:
+            continue
+        current = best.get(category)
+        if current is None or patterns[pattern_index].priority > patterns[current[1]].priority:
+            best[category] = (line_index, pattern_index)
+    return list(best.values())
+
+
+_finding_order = attrgetter("line_index", "block_start", "category")
 
 
 def _better(candidate: int, current: int, patterns: tuple[Pattern, ...]) -> bool:

@@ -3,25 +3,102 @@
 Hyperscan (an optional dependency, ``pip install hyperscan``) scans a chunk of
 joined lines for all regexes at once and reports (regex, end offset) pairs; the
 engine maps offsets to lines by counting newlines and confirms each candidate
-with Python ``re`` on that single line. The confirmation keeps both engines'
-results identical even where Hyperscan's semantics differ (``\\s`` may cross a
-newline in a joined chunk). A regex Hyperscan cannot compile (lookarounds,
-backreferences, or ``python_only: true``) is represented by its required literals
-instead, and still confirmed by its real regex.
+with Python ``re`` on that single line.
+
+Hyperscan only has to find a superset of the true matches, because the Python
+confirmation decides. That is what keeps both engines' results identical, and it
+lets the database use a looser, cheaper form of each regex: no ``^``-plus-prefix
+anchors, bounded repeats made unbounded, and byte (not UTF-8) semantics. A regex
+Hyperscan cannot compile at all (lookarounds, backreferences, or ``python_only:
+true``) is represented by its required literals instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from typing import Any, Sequence
 
 from dockerforge_tui.services.logs.engine_python import CHUNK_LINES, joined_chunk
 from dockerforge_tui.services.logs.pattern_set import PatternSet
+from dockerforge_tui.services.logs.prefixes import prefix_regex_source
 
 try:
     import hyperscan
 except ImportError:  # the optional dependency is missing: the Python engine is used
     hyperscan = None
+
+
+_BOUNDED_REPEAT = re.compile(r"(?<!\\)\{(\d+),\d+\}")
+_DATABASES: dict[str, "_CompiledDatabase"] = {}
+"""Compiled databases by content hash: compiling takes a second or two, so reuse it."""
+_DATABASES_LOCK = threading.Lock()
+
+
+def loosened(source: str) -> str:
+    """A regex that matches at least wherever ``source`` does, cheaper for Hyperscan.
+
+    Drops the "start of message" anchors (``^`` plus the optional prefixes) and
+    turns ``{m,n}`` into ``{m,}``. Python's ``re`` confirms every report.
+    """
+    source = source.replace("^" + prefix_regex_source(), "")
+    return _BOUNDED_REPEAT.sub(r"{\1,}", source)
+
+
+def needs_utf8(source: str) -> bool:
+    """True when byte semantics could miss a match Python finds in non-ASCII text.
+
+    That is when the regex holds non-ASCII characters, or a construct that consumes
+    exactly one character (``.``, ``\\S``, a negated class...) without an unbounded
+    repeat after it: on UTF-8 bytes it would consume one byte of a longer character.
+    """
+    if not source.isascii():
+        return True
+    i = 0
+    while i < len(source):
+        char = source[i]
+        end = None
+        if char == "\\" and i + 1 < len(source):
+            end = i + 2 if source[i + 1] in "SWDB" else None
+            if end is None:
+                i += 2
+                continue
+        elif char == ".":
+            end = i + 1
+        elif char == "[":
+            close = source.find("]", i + 2)
+            while close > 0 and source[close - 1] == "\\":
+                close = source.find("]", close + 1)
+            if close < 0:
+                return True
+            end = close + 1 if source[i + 1] == "^" else None
+            if end is None:
+                i = close + 1
+                continue
+        if end is not None:
+            following = source[end : end + 1]
+            if following not in ("*", "+") and not re.match(r"\{\d+,\}", source[end:]):
+                return True
+            i = end
+            continue
+        i += 1
+    return False
+
+
+_CROSSES_NEWLINE = re.compile(r"\\[sWDn]|\[\^|\\x0a|\(\?[a-z]*s")
+
+
+def reports_exactly(unit) -> bool:
+    """True when Hyperscan's reports for this unit need no confirmation by Python ``re``.
+
+    That holds when the regex was compiled unchanged (no anchors rewritten, no
+    repeats loosened), with the same semantics on bytes as on text, and when no
+    part of it can match a newline (so no match spans two joined lines).
+    """
+    if unit.python_only or loosened(unit.source) != unit.source or needs_utf8(unit.source):
+        return False
+    return _CROSSES_NEWLINE.search(unit.source) is None
 
 
 def is_available() -> bool:
@@ -35,6 +112,8 @@ class _CompiledDatabase:
     def __init__(self, pattern_set: PatternSet) -> None:
         assert hyperscan is not None
         self.always: list[int] = []
+        self.exact: frozenset[int] = frozenset(unit.index for unit in pattern_set.units if reports_exactly(unit))
+        """Units whose reports are trusted without a Python ``re`` confirmation."""
         entries: list[tuple[bytes, int, int]] = []
         for unit in pattern_set.units:
             entries.extend(self._entries_for(unit, as_regex=not unit.python_only))
@@ -53,16 +132,29 @@ class _CompiledDatabase:
                 entries.extend(regex_entries)
             self.database = self._compile(entries) if entries else None
 
+        self._local = threading.local()
+
+    def scratch(self) -> Any:
+        """This thread's scratch space (a database's own scratch is not thread-safe)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = hyperscan.Scratch(self.database)
+            self._local.scratch = scratch
+        return scratch
+
     def _entries_for(self, unit, as_regex: bool) -> list[tuple[bytes, int, int]]:
-        base = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_UTF8
+        base = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_ALLOWEMPTY
         if as_regex:
+            source = loosened(unit.source)
             flags = base | (0 if unit.case_sensitive else hyperscan.HS_FLAG_CASELESS)
-            return [(unit.source.encode("utf-8"), unit.index, flags)]
+            if needs_utf8(source):
+                flags |= hyperscan.HS_FLAG_UTF8
+            return [(source.encode("utf-8"), unit.index, flags)]
         if not unit.literals:
             if unit.index not in self.always:
                 self.always.append(unit.index)
             return []
-        flags = base | hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH * 0
+        flags = base | hyperscan.HS_FLAG_CASELESS
         return [(re.escape(literal).encode("utf-8"), unit.index, flags) for literal in sorted(unit.literals)]
 
     @staticmethod
@@ -81,7 +173,17 @@ def _database_for(pattern_set: PatternSet) -> _CompiledDatabase:
     cache = pattern_set.engine_cache()
     compiled = cache.get("hyperscan")
     if compiled is None:
-        compiled = _CompiledDatabase(pattern_set)
+        digest = hashlib.sha256()
+        for unit in pattern_set.units:
+            digest.update(repr((unit.source, unit.case_sensitive, unit.python_only, sorted(unit.literals or ()))).encode())
+        key = digest.hexdigest()
+        with _DATABASES_LOCK:
+            compiled = _DATABASES.get(key)
+            if compiled is None:
+                compiled = _CompiledDatabase(pattern_set)
+                if len(_DATABASES) >= 8:
+                    _DATABASES.pop(next(iter(_DATABASES)))
+                _DATABASES[key] = compiled
         cache["hyperscan"] = compiled
     return compiled
 
@@ -108,9 +210,9 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
             def on_match(unit_index: int, start: int, end: int, flags: int, context: object) -> None:
                 append((end, unit_index))
 
-            compiled.database.scan(data, match_event_handler=on_match)
+            compiled.database.scan(data, match_event_handler=on_match, scratch=compiled.scratch())
             if reports:
-                found.update(_confirm_reports(reports, data, chunk, base, units))
+                found.update(_confirm_reports(reports, data, chunk, base, units, compiled.exact))
         for unit_index in compiled.always:
             unit = units[unit_index]
             for offset, line in enumerate(chunk):
@@ -119,7 +221,7 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
     return sorted(found)
 
 
-def _confirm_reports(reports, data: bytes, chunk, base, units) -> set[tuple[int, int]]:
+def _confirm_reports(reports, data: bytes, chunk, base, units, exact: frozenset[int]) -> set[tuple[int, int]]:
     reports.sort()
     count = data.count
     confirmed: set[tuple[int, int]] = set()
@@ -127,13 +229,14 @@ def _confirm_reports(reports, data: bytes, chunk, base, units) -> set[tuple[int,
     line_number = 0
     counted_to = 0
     for end, unit_index in reports:
-        last_byte = max(end - 1, 0)
+        # The match's last byte decides its line; an empty match at 0 belongs to line 0.
+        last_byte = end - 1 if end else 0
         line_number += count(b"\n", counted_to, last_byte)
         counted_to = last_byte
         key = (line_number, unit_index)
         if key in seen:
             continue
         seen.add(key)
-        if units[unit_index].compiled.search(chunk[line_number]):
+        if unit_index in exact or units[unit_index].compiled.search(chunk[line_number]):
             confirmed.add((base + line_number, unit_index))
     return confirmed

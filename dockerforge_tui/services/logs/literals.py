@@ -39,7 +39,7 @@ class _Info:
 _MAX_GATE_LENGTH = 10
 """Longer gates cover fewer literals and barely search faster."""
 
-_CANDIDATE_COST = 40.0
+_CANDIDATE_COST = 150.0
 """What one line that holds a gate costs, in passes of one gate over one line."""
 
 _NOTHING = _Info(None, None)
@@ -177,22 +177,47 @@ def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
     return _NOTHING
 
 
+@dataclass(frozen=True)
+class Gates:
+    """The pure-Python engine's pre-filter: strings that cover every gated unit."""
+
+    found: dict[str, list[int]]
+    """Gates searched one by one with ``str.find`` -> the units behind each."""
+    swept: dict[str, list[int]]
+    """Gates that start with a rare character, searched together by one regex -> units."""
+
+
+def rare_characters(ordinary_text: str, below: float) -> frozenset[str]:
+    """Printable ASCII characters (no digits, no space) rarer than ``below`` in the sample."""
+    text = ordinary_text.lower()
+    total = max(1, len(text))
+    return frozenset(
+        char
+        for char in map(chr, range(33, 127))
+        if not char.isdigit() and not char.isupper() and text.count(char) / total < below
+    )
+
+
 def choose_gates(
     unit_literals: Mapping[int, frozenset[str]],
     ordinary_text: str = "",
     common_words: Iterable[str] = (),
+    sweep_starts: frozenset[str] = frozenset(),
     min_length: int = 4,
-) -> dict[str, list[int]]:
-    """Pick a few short strings ("gates") that cover every unit's literals.
+) -> Gates:
+    """Pick short strings ("gates") that cover every unit's literals.
 
     ``unit_literals`` maps a unit (one regex of one pattern) to its required
     literals. Every literal of every unit contains at least one chosen gate, so a
-    line without any gate can match no unit. Returns gate -> units it stands for.
+    line without any gate can match no unit.
 
-    Each gate costs one pass over the text plus a closer look at every line that
-    holds it, so the choice is a weighted set cover: the cost of a gate is one pass
-    plus how often it occurs in ``ordinary_text`` (benign log lines) times what a
-    candidate line costs. ``common_words`` count as frequent whatever the sample says.
+    A gate that starts with a character of ``sweep_starts`` (rare in logs) joins
+    the "sweep": one regex finds all of them in a single pass, because the regex
+    engine skips every position that holds none of those characters. Any other
+    gate costs a pass of its own. Each gate also costs a closer look at every line
+    that holds it, estimated from how often it occurs in ``ordinary_text`` (benign
+    log lines); ``common_words`` count as frequent whatever the sample says. The
+    choice is a greedy weighted set cover over those costs.
     """
     literal_units: dict[str, set[int]] = {}
     for unit, literals in unit_literals.items():
@@ -206,7 +231,8 @@ def choose_gates(
     for literal in literal_units:
         coverage.setdefault(literal, set()).add(literal)
         for start in range(len(literal)):
-            for end in range(start + min_length, min(start + _MAX_GATE_LENGTH, len(literal)) + 1):
+            shortest = 3 if literal[start] in sweep_starts else min_length
+            for end in range(start + shortest, min(start + _MAX_GATE_LENGTH, len(literal)) + 1):
                 coverage.setdefault(literal[start:end], set()).add(literal)
 
     costs: dict[str, float] = {}
@@ -220,13 +246,18 @@ def choose_gates(
                 frequency += 0.05
             if len(gate) < 5:
                 frequency += 0.01  # short strings are frequent in text the sample does not show
-            known = 1.0 + frequency * _CANDIDATE_COST
+            if gate[0] in sweep_starts:
+                pass_cost = 0.05
+            else:
+                # str.find skips ahead by the needle's length: short gates cost more per pass.
+                pass_cost = 1.0 + 4.0 / len(gate)
+            known = pass_cost + frequency * _CANDIDATE_COST
             costs[gate] = known
         return known
 
     uncovered = set(literal_units)
-    # Lazy greedy: keys are lower bounds of cost per newly covered literal (cost >= 1).
-    heap = [(1.0 / len(covered), -len(gate), gate) for gate, covered in coverage.items()]
+    # Lazy greedy: keys are lower bounds of cost per newly covered literal.
+    heap = [(0.05 / len(covered), -len(gate), gate) for gate, covered in coverage.items()]
     heapq.heapify(heap)
     chosen: dict[str, set[str]] = {}
     while uncovered and heap:
@@ -242,7 +273,9 @@ def choose_gates(
         chosen[gate] = newly
         uncovered -= newly
 
-    gates: dict[str, list[int]] = {}
+    found: dict[str, list[int]] = {}
+    swept: dict[str, list[int]] = {}
     for gate, literals in chosen.items():
-        gates[gate] = sorted({unit for literal in literals for unit in literal_units[literal]})
-    return gates
+        units = sorted({unit for literal in literals for unit in literal_units[literal]})
+        (swept if gate[0] in sweep_starts else found)[gate] = units
+    return Gates(found, swept)

@@ -33,7 +33,7 @@ from typing import Any, Iterator
 import yaml
 
 from dockerforge_tui.core.errors import ConfigError
-from dockerforge_tui.services.logs.literals import choose_gates, required_literals
+from dockerforge_tui.services.logs.literals import Gates, choose_gates, rare_characters, required_literals
 from dockerforge_tui.services.logs.prefixes import anchor_to_message
 from dockerforge_tui.services.logs.settings import detection_settings
 
@@ -89,6 +89,11 @@ class Pattern:
     source: Path | None = field(default=None, compare=False)
 
     @property
+    def has_context(self) -> bool:
+        """True when ``unless`` or ``context`` rules must be checked after a match."""
+        return bool(self.unless or self.confirm or self.cancel)
+
+    @property
     def regex_flags(self) -> int:
         """Python ``re`` flags for this pattern's regexes."""
         return REGEX_FLAGS | (0 if self.case_sensitive else re.IGNORECASE)
@@ -138,8 +143,12 @@ class PatternSet:
                     )
                 )
         self._units = tuple(units)
+        self.unit_patterns: tuple[int, ...] = tuple(unit.pattern_index for unit in units)
+        """Pattern index of every unit, by unit index."""
+        self.needs_context: tuple[bool, ...] = tuple(pattern.has_context for pattern in self._patterns)
+        """Whether each pattern has ``unless`` or ``context`` rules, by pattern index."""
         self._engine_cache: dict[str, Any] = {}
-        self._gates: dict[str, list[int]] | None = None
+        self._gates: Gates | None = None
 
     @property
     def patterns(self) -> tuple[Pattern, ...]:
@@ -168,11 +177,14 @@ class PatternSet:
         """A new set holding only these patterns (used to test one pattern in isolation)."""
         return PatternSet(tuple(self.get(pattern_id) for pattern_id in pattern_ids))
 
-    def gates(self) -> dict[str, list[int]]:
-        """The pure-Python engine's pre-filter strings -> unit indexes (see :mod:`literals`)."""
+    def gates(self) -> Gates:
+        """The pure-Python engine's pre-filter strings and their units (see :mod:`literals`)."""
         if self._gates is None:
+            settings = detection_settings()
             gated = {unit.index: unit.literals for unit in self._units if unit.literals}
-            self._gates = choose_gates(gated, ordinary_log_text(), detection_settings().common_words)
+            ordinary = ordinary_log_text()
+            sweep = rare_characters(ordinary, settings.sweep_character_frequency)
+            self._gates = choose_gates(gated, ordinary, settings.common_words, sweep)
         return self._gates
 
     def engine_cache(self) -> dict[str, Any]:

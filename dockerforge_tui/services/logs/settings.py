@@ -43,6 +43,8 @@ class DetectionSettings:
     blocks: BlockRules
     common_words: frozenset[str]
     """Words too frequent in ordinary logs to be good pre-filter gates."""
+    sweep_character_frequency: float
+    """Characters rarer than this in ordinary logs may start a "swept" gate."""
 
 
 def _alternation(regexes: list[str]) -> re.Pattern[str]:
@@ -64,5 +66,6 @@ def detection_settings() -> DetectionSettings:
             continuation=_alternation(blocks["continuation"]),
             closing=_alternation(blocks["closing"]),
         ),
-        common_words=frozenset(data.get("python_engine", {}).get("common_words", [])),
+        common_words=frozenset(data["python_engine"]["common_words"]),
+        sweep_character_frequency=float(data["python_engine"]["sweep_character_frequency"]),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
+from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.docker.models import StatsSample
 from dockerforge_tui.services.docker.watch import (
     ContainerChanged,
@@ -24,6 +26,9 @@ from dockerforge_tui.services.docker.watch import (
     EngineUnavailable,
     WatchUpdate,
 )
+from dockerforge_tui.ui.screens.choice import ChoiceScreen
+from dockerforge_tui.ui.screens.confirm import ConfirmScreen
+from dockerforge_tui.ui.screens.text_prompt import TextPromptScreen
 from dockerforge_tui.ui.presenters.container_filter import NO_FILTER, FilterError, parse_filter
 from dockerforge_tui.ui.widgets.container_table import SORTABLE, ContainerTable
 from dockerforge_tui.ui.widgets.engine_status import EngineStatus
@@ -47,7 +52,21 @@ class ContainersScreen(Screen):
         Binding("P", "toggle_grouping", "Group by project", show=False, id="containers.group"),
         Binding("space", "toggle_mark", "Mark", show=False, id="containers.mark"),
         Binding("escape", "clear", "Clear filter/marks", show=False, id="containers.clear"),
+        Binding("s", "stop_or_start", "Stop/start", id="containers.stop"),
+        Binding("r", "restart", "Restart", id="containers.restart"),
+        Binding("p", "pause_or_unpause", "Pause", id="containers.pause"),
+        Binding("d", "remove", "Remove", id="containers.remove"),
+        Binding("K", "kill", "Kill", show=False, id="containers.kill"),
+        Binding("R", "rename", "Rename", show=False, id="containers.rename"),
+        Binding("e", "exec_shell", "Shell", id="containers.exec"),
+        Binding("u", "open_url", "Open URL", show=False, id="containers.open_url"),
+        Binding("enter", "detail", "Detail", id="containers.detail"),
+        Binding("l", "logs", "Logs", id="containers.logs"),
     ]
+
+    MUTATING_ACTIONS = frozenset({"stop_or_start", "restart", "pause_or_unpause", "remove", "kill", "rename",
+                                  "exec_shell"})
+    KILL_SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
     @dataclass
     class WatchUpdated(Message):
@@ -60,6 +79,28 @@ class ContainersScreen(Screen):
         """A batch of the newest stats samples arrived."""
 
         samples: tuple[StatsSample, ...]
+
+    @dataclass
+    class ActionFinished(Message):
+        """An action on one or more containers ended; ``errors`` holds one line per failure."""
+
+        verb: str
+        names: tuple[str, ...]
+        errors: tuple[str, ...]
+
+    @dataclass
+    class ShellReady(Message):
+        """The argv for an interactive shell in a container is ready to run in the terminal."""
+
+        name: str
+        argv: tuple[str, ...]
+
+    @dataclass
+    class UrlsFound(Message):
+        """The published URLs of a container."""
+
+        name: str
+        urls: tuple[str, ...]
 
     def __init__(self, watcher: ContainerWatcher | None, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -136,6 +177,11 @@ class ContainersScreen(Screen):
     @on(ContainerTable.RowHighlighted)
     def _cursor_moved(self) -> None:
         self._watch_visible_stats()
+
+    @on(ContainerTable.RowSelected)
+    def _row_chosen(self) -> None:
+        # The table consumes enter itself; selecting a row is the same as asking for detail.
+        self.action_detail()
 
     @on(ContainerTable.ViewChanged)
     def _view_changed(self) -> None:
@@ -264,6 +310,215 @@ class ContainersScreen(Screen):
         table.set_grouped(not table.grouped)
         self._show_status()
 
+    # -- actions that change the engine --------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING_ACTIONS and self.app.readonly:
+            return False  # hidden from the footer and refused
+        return True
+
+    def _targets(self):
+        return self.query_one(ContainerTable).targets()
+
+    @work(thread=True, group="container-actions")
+    def run_on_containers(self, verb: str, containers: tuple, kwargs: dict | None = None) -> None:
+        """Run one audited action on each container, off the event loop; report the outcome."""
+        from dockerforge_tui.core.errors import DockerForgeError
+
+        errors = []
+        for container in containers:
+            try:
+                self.app.services.act(verb, container, **(kwargs or {}))
+            except DockerForgeError as error:
+                errors.append(error.message + (f" ({error.hint})" if error.hint else ""))
+        self.post_message(self.ActionFinished(verb, tuple(c.name for c in containers), tuple(errors)))
+
+    def _act(self, verb: str, containers: tuple, **kwargs) -> None:
+        if not containers:
+            self.notify("no container selected", severity="warning")
+            return
+        self.run_on_containers(verb, containers, kwargs)
+
+    @on(ActionFinished)
+    def _action_finished(self, message: ActionFinished) -> None:
+        label = ", ".join(message.names[:3]) + (f" and {len(message.names) - 3} more" if len(message.names) > 3 else "")
+        if message.errors:
+            self.notify("\n".join(message.errors), title=f"{message.verb} failed", severity="error", timeout=10)
+        else:
+            self.notify(f"{message.verb}: {label}")
+        self.query_one(ContainerTable).clear_marks()
+        self._show_status()
+
+    def action_stop_or_start(self) -> None:
+        """Stop running containers, start stopped ones (acts at once: it can be undone)."""
+        targets = self._targets()
+        running = tuple(c for c in targets if c.state in ("running", "paused", "restarting"))
+        stopped = tuple(c for c in targets if c not in running)
+        if running:
+            self._act("stop", running, timeout=self.app.services.stop_timeout)
+        if stopped:
+            self._act("start", stopped)
+
+    def action_restart(self) -> None:
+        """Restart the selected containers."""
+        self._act("restart", self._targets(), timeout=self.app.services.stop_timeout)
+
+    def action_pause_or_unpause(self) -> None:
+        """Pause running containers, unpause paused ones."""
+        targets = self._targets()
+        paused = tuple(c for c in targets if c.state == "paused")
+        running = tuple(c for c in targets if c.state == "running")
+        if paused:
+            self._act("unpause", paused)
+        if running:
+            self._act("pause", running)
+        if not paused and not running and targets:
+            self.notify("only running or paused containers can be paused or unpaused", severity="warning")
+
+    def _confirm(self, containers: tuple, title: str, details: str, label: str, then) -> None:
+        type_back = str(len(containers)) if len(containers) > 1 else None
+        self.app.push_screen(ConfirmScreen(title, details, label, type_back=type_back),
+                             lambda yes: then() if yes else None)
+
+    def action_remove(self) -> None:
+        """Remove the selected containers, after asking (with or without their anonymous volumes)."""
+        targets = self._targets()
+        if not targets:
+            return
+        names = _name_list(targets)
+
+        def chosen(mode: str | None) -> None:
+            if mode is None:
+                return
+            volumes = mode == "volumes"
+            running = [c.name for c in targets if c.is_running]
+            details = (f"Remove {names}.\n"
+                       + ("Their anonymous volumes are deleted too.\n" if volumes else
+                          "Volumes are kept.\n")
+                       + (f"Running containers are killed first: {', '.join(running)}." if running else ""))
+            self._confirm(targets, f"Remove {len(targets)} container(s)?", details, "Remove",
+                          lambda: self._act("remove", targets, force=True, volumes=volumes))
+
+        self.app.push_screen(ChoiceScreen(f"Remove {names}", [("keep", "Remove, keep volumes"),
+                                                              ("volumes", "Remove with anonymous volumes")]),
+                             chosen)
+
+    def action_kill(self) -> None:
+        """Send a signal to the selected containers, after choosing it and confirming."""
+        targets = tuple(c for c in self._targets() if c.is_running)
+        if not targets:
+            self.notify("only running containers can be killed", severity="warning")
+            return
+
+        def chosen(signal: str | None) -> None:
+            if signal is None:
+                return
+            self._confirm(targets, f"Send {signal} to {len(targets)} container(s)?",
+                          f"{signal} goes to the main process of {_name_list(targets)}.", "Kill",
+                          lambda: self._act("kill", targets, signal=signal))
+
+        self.app.push_screen(ChoiceScreen("Signal to send", [(s, s) for s in self.KILL_SIGNALS], highlighted=1),
+                             chosen)
+
+    def action_rename(self) -> None:
+        """Rename the container under the cursor."""
+        selected = self.query_one(ContainerTable).selected_container
+        if selected is None:
+            return
+
+        def named(new_name: str | None) -> None:
+            if new_name and new_name != selected.name:
+                self._act("rename", (selected,), new_name=new_name)
+
+        self.app.push_screen(TextPromptScreen(f"New name for {selected.name}", value=selected.name), named)
+
+    @work(thread=True, group="container-lookup")
+    def _prepare_shell(self, container_id: str) -> None:
+        from dockerforge_tui.core.errors import DockerForgeError
+        from dockerforge_tui.services.docker.container_actions import container_detail, exec_shell_argv
+
+        try:
+            detail = self.app.services.call(container_detail, container_id)
+            endpoint = self.app.services.engine.connection().endpoint
+        except DockerForgeError as error:
+            self.post_message(self.ActionFinished("exec", (container_id[:12],), (error.message,)))
+            return
+        argv = exec_shell_argv(detail, docker_cli=self.app.services.settings.actions.docker_cli, endpoint=endpoint)
+        self.post_message(self.ShellReady(detail.name, tuple(argv)))
+
+    def action_exec_shell(self) -> None:
+        """Open an interactive shell (bash, else sh) in the container, as its own user."""
+        selected = self.query_one(ContainerTable).selected_container
+        if selected is None or not selected.is_running:
+            self.notify("a shell needs a running container", severity="warning")
+            return
+        self._prepare_shell(selected.id)
+
+    @on(ShellReady)
+    def _run_shell(self, message: ShellReady) -> None:
+        import subprocess
+
+        from dockerforge_tui.services.audit import ActionTarget
+
+        if self.app.readonly:
+            return
+        self.app.services.audit.record("exec", ActionTarget("container", message.name, None), outcome="ok",
+                                       endpoint=self.app.services.engine.endpoint_url, message=" ".join(message.argv))
+        try:
+            with self.app.suspend():
+                subprocess.run(list(message.argv), check=False)
+        except Exception as error:  # no terminal to hand over (headless, or the CLI is missing)
+            self.notify(f"cannot open a shell: {error}; run: {' '.join(message.argv)}", severity="error",
+                        timeout=10)
+
+    @work(thread=True, group="container-lookup")
+    def _find_urls(self, container_id: str) -> None:
+        from dockerforge_tui.core.errors import DockerForgeError
+        from dockerforge_tui.services.docker.container_actions import container_detail, published_urls
+
+        try:
+            detail = self.app.services.call(container_detail, container_id)
+        except DockerForgeError as error:
+            self.post_message(self.ActionFinished("open URL", (container_id[:12],), (error.message,)))
+            return
+        self.post_message(self.UrlsFound(detail.name, tuple(published_urls(detail))))
+
+    def action_open_url(self) -> None:
+        """Open the container's published port in a browser, or show the URL (over SSH)."""
+        selected = self.query_one(ContainerTable).selected_container
+        if selected is not None:
+            self._find_urls(selected.id)
+
+    @on(UrlsFound)
+    def _open_urls(self, message: UrlsFound) -> None:
+        import os
+
+        if not message.urls:
+            self.notify(f"{message.name} publishes no TCP port", severity="warning")
+            return
+        url = message.urls[0]
+        # Over SSH there is no browser to open: the URL is shown to copy instead.
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin":
+            self.app.open_url(url)
+        self.notify("\n".join(message.urls), title=f"{message.name} URLs", timeout=15)
+
+    def action_detail(self) -> None:
+        """Open the selected container's detail."""
+        from dockerforge_tui.ui.screens.container_detail import ContainerDetailScreen
+
+        selected = self.query_one(ContainerTable).selected_container
+        if selected is not None:
+            redactor = Redactor(self.app.services.settings.redaction.values,
+                                self.app.services.settings.redaction.key_patterns)
+            self.app.push_screen(ContainerDetailScreen(selected.id, selected.name, redactor))
+
+    def action_logs(self) -> None:
+        """Follow the logs of the marked containers merged, or of the one under the cursor."""
+        targets = self._targets()
+        opener = getattr(self.app, "open_logs", None)
+        if targets and opener is not None:
+            opener([c.id for c in targets], title=", ".join(c.name for c in targets[:3]))
+
     def action_toggle_mark(self) -> None:
         """Mark the row under the cursor for a bulk action and move down."""
         table = self.query_one(ContainerTable)
@@ -272,3 +527,8 @@ class ContainersScreen(Screen):
             table.toggle_mark(selected.id)
             table.action_cursor_down()
         self._show_status()
+
+
+def _name_list(containers) -> str:
+    names = [container.name for container in containers]
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")

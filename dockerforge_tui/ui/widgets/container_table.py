@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from dockerforge_tui.services.docker.models import ContainerSummary, StatsSample
+from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.presenters import containers as present
 from dockerforge_tui.ui.presenters.container_filter import NO_FILTER, ContainerFilter
 
@@ -283,10 +284,9 @@ class ContainerTable(DataTable):
 
     def _palette(self) -> dict[str, str]:
         try:
-            variables = self.app.theme_variables
+            return theme_palette(self.app, PALETTE_NAMES)
         except Exception:  # not mounted in an app yet
             return {}
-        return {name: variables[name] for name in PALETTE_NAMES if name in variables}
 
     def _mark_cell(self, container_id: str) -> Text:
         return Text(MARK if container_id in self._marked else " ", style=self._palette().get("accent", ""))

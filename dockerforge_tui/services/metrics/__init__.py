@@ -1,0 +1,1 @@
+"""Resource metrics: rolling series of stats samples (anomalies and forecasts come later)."""
