@@ -8,6 +8,7 @@ from typing import Callable, Iterable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 from dockerforge_tui.core.config import LoadedConfig
 from dockerforge_tui.core.paths import AppPaths, app_paths
@@ -22,6 +23,7 @@ from dockerforge_tui.ui.screens.command_prompt import CommandPrompt
 from dockerforge_tui.ui.screens.containers import ContainersScreen
 from dockerforge_tui.ui.screens.help import HelpEntry, HelpScreen
 from dockerforge_tui.ui.services import DashboardServices
+from dockerforge_tui.ui.themes import load_themes, theme_dirs
 
 # Screens whose bindings a keymap may change (each is checked with the app's own).
 KEYMAP_SCREENS: tuple[type[Screen], ...] = (ContainersScreen,)
@@ -41,8 +43,11 @@ class DockerForgeApp(App):
     ]
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
-                 services: DashboardServices, clock: Callable[[], float] = time.time) -> None:
+                 services: DashboardServices, clock: Callable[[], float] = time.time,
+                 themes: Iterable[Theme] = ()) -> None:
         super().__init__()
+        for theme in themes:
+            self.register_theme(theme)
         settings = config.settings
         self.config = config
         self.paths = paths
@@ -51,7 +56,7 @@ class DockerForgeApp(App):
         self._watcher = watcher
         self._clock = clock
         self._command_history: list[str] = []
-        self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
+        self.theme = settings.ui.theme
         self.set_keymap(dict(settings.ui.keymap))
         if self.readonly:
             self.title = f"{self.TITLE} [READ-ONLY]"
@@ -145,6 +150,20 @@ def check_keymap(config: LoadedConfig) -> None:
         raise config.error_at(("ui", "keymap", first.binding_id), first.problem, first.hint)
 
 
+def check_theme(config: LoadedConfig, themes: Iterable[Theme]) -> None:
+    """Raise a one-line :class:`ConfigError` when ``ui.theme`` names no known theme."""
+    import difflib
+
+    from textual.theme import BUILTIN_THEMES
+
+    known = sorted(set(BUILTIN_THEMES) | {theme.name for theme in themes})
+    wanted = config.settings.ui.theme
+    if wanted not in known:
+        close = difflib.get_close_matches(wanted, known, n=1)
+        hint = f'did you mean "{close[0]}"?' if close else f"known themes: {', '.join(known)}"
+        raise config.error_at(("ui", "theme"), f"no theme named {wanted!r}", hint)
+
+
 def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
              connector: Callable[[], EngineConnection] | None = None,
              watch_engine: bool = True, clock: Callable[[], float] = time.time,
@@ -160,6 +179,8 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
     check_keymap(config)
     settings = config.settings
     paths = paths or app_paths()
+    themes = load_themes(theme_dirs(paths.config_dir))
+    check_theme(config, themes)
     open_connection = connector or (lambda: connect(settings.docker, host_source=host_source))
     watcher = None
     if watch_engine:
@@ -174,4 +195,4 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         custom_commands=parse_custom_commands(
             [command.model_dump() for command in settings.custom_commands]),
     )
-    return DockerForgeApp(config, paths, watcher, services, clock=clock)
+    return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes)

@@ -73,3 +73,10 @@ def test_keymap_problems_stop_the_dashboard_with_file_line_and_key_path(run_cli,
     result = run_cli("--config", str(config))
     assert result.exit_code == 2
     assert f"{config}:3: ui.keymap.containers.sort: key \"slash\" is already bound to containers.filter" in result.stderr
+
+
+def test_unknown_theme_is_a_config_error_naming_close_matches(run_cli):
+    result = run_cli("--theme", "forge-drak")
+    assert result.exit_code == 2
+    assert "ui.theme: no theme named 'forge-drak'" in result.stderr
+    assert 'did you mean "forge-dark"' in result.stderr

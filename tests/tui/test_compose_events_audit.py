@@ -295,7 +295,7 @@ async def test_events_buffer_is_bounded_and_follow_stops_when_scrolling_up():
         assert "box-9" in str(screen.query_one("#events-detail").render())
         await pilot.press("slash", *"re:box-", "left_square_bracket", "enter")
         assert screen.query_one("#events-filter").value == "re:box-["
-        assert screen.query_one("#events-filter").has_class("-invalid")
+        assert screen.query_one("#events-filter").has_class("-bad-filter")
         assert "invalid regular expression" in str(screen.query_one("#events-status").render())
 
 

@@ -195,7 +195,7 @@ def test_prune_texts():
     assert present.prune_title(preview) == "Prune 2 images?"
     details = present.prune_details(preview, "dangling")
     assert "dangling images" in details and "  • abababababab — 3.0MiB" in details
-    assert "Frees about 4.0MiB." in details
+    assert "Frees about 4.0MiB; the engine checks again as it prunes." in details
     networks = PrunePreview("network", (PruneItem("n1", "orphan"),), 0)
     assert "Frees" not in present.prune_details(networks) and "  • orphan" in present.prune_details(networks)
     assert present.prune_outcome(PruneResult("volume", ("a", "b"), 2 * MiB)) == "pruned 2 volumes, freed 2.0MiB"

@@ -400,13 +400,14 @@ class LogCollector:
     the caller owns. Threads start at once; call :meth:`close` to stop them.
 
     Containers running when the collector starts are read from their last
-    ``initial_tail`` lines (default: ``buffer_lines``); containers that start later are read
-    from the time the collector started, so none of their lines is missed.
+    ``initial_tail`` lines (default: ``buffer_lines``; ``"all"`` for the whole log);
+    containers that start later are read from the time the collector started, so none of
+    their lines is missed.
     """
 
     def __init__(self, connect: "Callable[[], EngineConnection] | EngineConnection",
                  selector: LogSelector | None = None, *, buffer_lines: int = 10_000, buffer_bytes: int = 8 << 20,
-                 initial_tail: int | None = None, max_pending_lines: int = DEFAULT_MAX_PENDING_LINES,
+                 initial_tail: int | str | None = None, max_pending_lines: int = DEFAULT_MAX_PENDING_LINES,
                  first_retry: float = 0.5, max_retry: float = 5.0, keep_gone: int = 32,
                  nap: float = NAP_SECONDS) -> None:
         if callable(connect):
@@ -419,7 +420,8 @@ class LogCollector:
         self.selector = selector or LogSelector()
         self.buffer_lines = buffer_lines
         self.buffer_bytes = buffer_bytes
-        self.initial_tail = buffer_lines if initial_tail is None else initial_tail
+        self.initial_tail: int | None = (buffer_lines if initial_tail is None
+                                         else None if initial_tail == "all" else int(initial_tail))
         self.first_retry = first_retry
         self.max_retry = max_retry
         self.nap = nap

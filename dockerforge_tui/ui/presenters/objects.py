@@ -25,8 +25,11 @@ Palette = Mapping[str, str]
 NO_TAG = "<none>"
 MEASURING = "…"
 """Shown in a size cell while the slow disk-usage call is still running."""
-LIST_LIMIT = 8
-"""At most this many objects are named in a dialog; the rest are counted (it must fit 80x24)."""
+LIST_LIMIT = 5
+"""At most this many objects are named in a dialog; the rest are counted (the dialog must fit 80x24)."""
+KEPT_LIMIT = 2
+"""A dialog that lists what goes and what stays names fewer of each."""
+GOES_LIMIT = 4
 ANONYMOUS_NAME_SHOWN = 12
 """Characters of a 64-hex anonymous volume name the table shows (the dialog shows all of it)."""
 
@@ -145,10 +148,12 @@ def image_force_removal_details(images: Sequence[ImageSummary]) -> str:
 def bulk_image_removal_details(removable: Sequence[ImageSummary], kept: Sequence[ImageSummary]) -> str:
     """What a bulk remove does: which images (and tags) go, which in-use ones are kept."""
     lines = [f"Deletes {count_of(len(removable), 'image')} ({format_bytes(sum(i.size for i in removable))}):",
-             bulleted(f"{image_label(image)} — {format_bytes(image.size)}" for image in removable)]
+             bulleted((f"{image_label(image)} — {format_bytes(image.size)}" for image in removable),
+                      GOES_LIMIT if kept else LIST_LIMIT)]
     if kept:
         lines.append(f"Keeps {count_of(len(kept), 'image')} that containers use (force with D):")
-        lines.append(bulleted(f"{image_label(image)} — used by {names_text(image.used_by)}" for image in kept))
+        lines.append(bulleted((f"{image_label(image)} — used by {names_text(image.used_by)}" for image in kept),
+                              KEPT_LIMIT))
     return "\n".join(lines)
 
 
@@ -235,11 +240,12 @@ def volume_removal_details(volumes: Sequence[VolumeSummary], kept: Sequence[Volu
     known = sum(volume.size or 0 for volume in volumes)
     lines = [f"Deletes {count_of(len(volumes), 'volume')} and every file in {'it' if len(volumes) == 1 else 'them'}"
              + (f" ({format_bytes(known)})" if known else "") + ":",
-             bulleted(line(volume) for volume in volumes),
+             bulleted((line(volume) for volume in volumes), GOES_LIMIT if kept else LIST_LIMIT),
              "This cannot be undone."]
     if kept:
         lines.append(f"Keeps {count_of(len(kept), 'volume')} that containers mount:")
-        lines.append(bulleted(f"{volume.name} — used by {names_text(volume.used_by)}" for volume in kept))
+        lines.append(bulleted((f"{volume.name} — used by {names_text(volume.used_by)}" for volume in kept),
+                              KEPT_LIMIT))
     return "\n".join(lines)
 
 
@@ -287,14 +293,15 @@ def network_kept_reason(network: NetworkSummary) -> str | None:
 def network_removal_details(networks: Sequence[NetworkSummary], kept: Sequence[NetworkSummary] = ()) -> str:
     """What removing networks does, naming stopped containers that lose their network."""
     lines = [f"Removes {count_of(len(networks), 'network')}:",
-             bulleted(f"{network.name} ({network.driver}, {network_subnets_text(network)})" for network in networks)]
+             bulleted((f"{network.name} ({network.driver}, {network_subnets_text(network)})" for network in networks),
+                      GOES_LIMIT if kept else LIST_LIMIT)]
     stopped = [endpoint.container_name for network in networks for endpoint in network.containers]
     if stopped:
         lines.append(f"Stopped containers attached to {'it' if len(networks) == 1 else 'them'} cannot start "
                      f"until reconnected: {names_text(stopped)}.")
     if kept:
         lines.append(f"Keeps {count_of(len(kept), 'network')}:")
-        lines.append(bulleted(network_kept_reason(network) or network.name for network in kept))
+        lines.append(bulleted((network_kept_reason(network) or network.name for network in kept), KEPT_LIMIT))
     return "\n".join(lines)
 
 
@@ -319,9 +326,9 @@ def prune_details(preview: PrunePreview, mode: str = "") -> str:
     lines = [f"Removes {what}:",
              bulleted(f"{item.label}" + (f" — {format_bytes(item.size)}" if item.size else "")
                       for item in preview.items)]
-    if preview.kind != "network":
-        lines.append(f"Frees about {format_bytes(preview.total_bytes)}.")
-    lines.append("The engine decides again when it prunes: what changed since is kept or added.")
+    # The engine applies its rule again at prune time; the preview is what it says now.
+    frees = f"Frees about {format_bytes(preview.total_bytes)}; " if preview.kind != "network" else ""
+    lines.append(f"{frees}the engine checks again as it prunes.")
     return "\n".join(lines)
 
 

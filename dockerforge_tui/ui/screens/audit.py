@@ -228,9 +228,9 @@ class AuditScreen(Screen):
     def _filter_typed(self, event: Input.Changed) -> None:
         try:
             self.filter = parse_audit_filter(event.value)
-            event.input.remove_class("-invalid")
+            event.input.remove_class("-bad-filter")
         except FilterError as error:
-            event.input.add_class("-invalid")
+            event.input.add_class("-bad-filter")
             self.query_one("#audit-status", Static).update(str(error))
             return
         self._rebuild()

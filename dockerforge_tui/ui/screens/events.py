@@ -221,9 +221,9 @@ class EventsScreen(Screen):
     def _filter_typed(self, event: Input.Changed) -> None:
         try:
             self.query_one(EventTable).set_filter(parse_event_filter(event.value))
-            event.input.remove_class("-invalid")
+            event.input.remove_class("-bad-filter")
         except FilterError as error:
-            event.input.add_class("-invalid")
+            event.input.add_class("-bad-filter")
             self.query_one("#events-status", Static).update(str(error))
 
     @on(Input.Submitted, "#events-filter")

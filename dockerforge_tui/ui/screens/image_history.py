@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.images import ImageLayer, ImageSummary, image_history
 from dockerforge_tui.ui.presenters import objects as present
+from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 COLUMNS = (("created", "Created", None), ("size", "Size", None), ("created_by", "Created by", None))
 
@@ -63,7 +64,7 @@ class ImageHistoryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(present.history_title(self.image, None)), id="history-title")
-        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=False)
+        yield SettledTable(id="history-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="history-command")
         yield Footer()
 

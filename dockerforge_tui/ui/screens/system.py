@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.system import DiskUsage, EngineDetails, disk_usage, engine_info
 from dockerforge_tui.ui.presenters import objects as present
+from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 DISK_COLUMNS = ("Type", "Total", "Active", "Size", "Reclaimable")
 NUMERIC_DISK_COLUMNS = frozenset({1, 2, 3, 4})
@@ -70,9 +71,9 @@ class SystemScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Disk usage", classes="section-title")
-        yield DataTable(id="disk-usage", cursor_type="none", zebra_stripes=False, show_cursor=False)
+        yield SettledTable(id="disk-usage", cursor_type="none", zebra_stripes=False, show_cursor=False)
         yield Static("Engine", classes="section-title")
-        yield DataTable(id="engine-info", cursor_type="row", zebra_stripes=False, show_header=False)
+        yield SettledTable(id="engine-info", cursor_type="row", zebra_stripes=False, show_header=False)
         yield Static("", id="system-status")
         yield Footer()
 

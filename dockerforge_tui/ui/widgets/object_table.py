@@ -11,8 +11,9 @@ from typing import Any, Callable, Generic, Iterable, Mapping, Sequence, TypeVar
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
+
+from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 T = TypeVar("T")
 Cells = Mapping[str, "Text | str"]
@@ -38,7 +39,7 @@ class SortOrder:
     key: Callable[[Any], Any]
 
 
-class ObjectTable(DataTable, Generic[T]):
+class ObjectTable(SettledTable, Generic[T]):
     """Shows records of one kind, keyed by ``key_of(record)``.
 
     ``cells(record, palette)`` gives the text of every column but the mark; ``orders``
@@ -71,12 +72,6 @@ class ObjectTable(DataTable, Generic[T]):
     def on_mount(self) -> None:
         for column in self._columns:
             self.add_column(column.label, key=column.key, width=column.width)
-
-    def watch_virtual_size(self) -> None:
-        # DataTable measures new rows when idle, but a row it drew before that (the cursor
-        # row, refreshed on its own) stays cached at the old column widths and shows
-        # squeezed. The widths have settled when the virtual size changes: redraw then.
-        self.notify_style_update()
 
     # -- what the table shows ---------------------------------------------------------
 

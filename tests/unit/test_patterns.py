@@ -1,0 +1,386 @@
+"""The log pattern database and the engine that runs it.
+
+Every packaged pattern carries examples (lines it must match, near misses it must
+not); each is checked in isolation with both engines. The rest covers loading and
+validation of user pattern files, line prefixes, multi-line units, context rules
+and the literal pre-filter the pure-Python engine relies on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockerforge_tui.core.errors import ConfigError, UsageError
+from dockerforge_tui.services.logs import (
+    Finding,
+    PatternSet,
+    available_engines,
+    default_patterns,
+    detect,
+    detection_settings,
+    load_patterns,
+    resolve_engine,
+)
+from dockerforge_tui.services.logs.engine_hyperscan import loosened, needs_utf8
+from dockerforge_tui.services.logs.literals import choose_gates, required_literals
+from dockerforge_tui.services.logs.prefixes import anchor_to_message, strip_prefix
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGED = default_patterns()
+ENGINES = available_engines()
+
+
+def _example_cases():
+    for pattern in PACKAGED:
+        for engine in ("hyperscan", "python"):
+            marks = [] if engine in ENGINES else [pytest.mark.skip(reason="the hyperscan package is not installed")]
+            yield pytest.param(pattern.id, engine, id=f"{pattern.id}-{engine}", marks=marks)
+
+
+@pytest.mark.parametrize(("pattern_id", "engine"), list(_example_cases()))
+def test_pattern_examples(pattern_id: str, engine: str) -> None:
+    """The pattern alone finds each `match` example and nothing in each `no_match` example."""
+    pattern = PACKAGED.get(pattern_id)
+    alone = PACKAGED.subset([pattern_id])
+    assert pattern.examples_match and pattern.examples_no_match, "every pattern needs both kinds of example"
+    for snippet in pattern.examples_match:
+        found = detect(list(snippet), alone, engine=engine)
+        assert [f.pattern_id for f in found] == [pattern_id], f"expected one finding in {snippet!r}, got {found!r}"
+        assert found[0].category == pattern.category
+    for snippet in pattern.examples_no_match:
+        found = detect(list(snippet), alone, engine=engine)
+        assert found == [], f"near miss {snippet!r} was reported: {found!r}"
+
+
+def test_packaged_patterns_are_consistent() -> None:
+    """Ids are unique, categories and severities known, every category has patterns."""
+    settings = detection_settings()
+    ids = [pattern.id for pattern in PACKAGED]
+    assert len(ids) == len(set(ids))
+    assert {pattern.category for pattern in PACKAGED} == set(settings.categories)
+    assert {pattern.severity for pattern in PACKAGED} <= set(settings.severities)
+    for pattern in PACKAGED:
+        assert pattern.id.split(".")[0] == pattern.category, "ids start with their category"
+        assert pattern.explanation and pattern.recommendations
+
+
+def test_every_regex_has_a_literal_for_the_prefilter() -> None:
+    """Packaged regexes never fall back to "try every line" in the pure-Python engine."""
+    ungated = [unit.source for unit in PACKAGED.units if not unit.literals]
+    assert ungated == []
+
+
+def test_gates_cover_every_literal() -> None:
+    """Each required literal contains a chosen gate, so the pre-filter cannot lose a match."""
+    gates = PACKAGED.gates()
+    all_gates = list(gates.found) + list(gates.swept)
+    for unit in PACKAGED.units:
+        for literal in unit.literals:
+            assert any(gate in literal for gate in all_gates), literal
+
+
+# --- finding shape, prefixes and engines -------------------------------------------------
+
+
+def test_finding_fields_and_prefixes() -> None:
+    """Compose, `docker logs -t` and BuildKit prefixes are ignored; index and message are per line."""
+    lines = [
+        "api-1  | INFO:     Application startup complete.",
+        "api-1  | Killed",
+        "2024-01-04T10:20:31.508921337Z Killed",
+        "#8 0.512 Killed",
+        "web_1     | \x1b[31mKilled\x1b[0m",
+        "Killed processes are listed below",
+    ]
+    found = detect(lines)
+    assert [f.line_index for f in found] == [1, 2, 3]
+    first = found[0]
+    assert isinstance(first, Finding)
+    assert (first.category, first.severity, first.pattern_id) == ("out_of_memory", "critical", "out_of_memory.killed_by_sigkill")
+    assert first.message == "Killed"
+    assert first.explanation and isinstance(first.recommendations, tuple) and first.recommendations
+    assert (first.block_start, first.block_end) == (1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.category = "crash"  # type: ignore[misc]
+
+
+def test_strip_prefix_shapes() -> None:
+    assert strip_prefix("api-1  | hello") == "hello"
+    assert strip_prefix("web_1     |     at x") == "    at x"
+    assert strip_prefix("2024-01-04T10:20:31.508921337Z hello") == "hello"
+    assert strip_prefix("api-1  | 2024-01-04T10:20:31Z hello") == "hello"
+    assert strip_prefix("#8 0.412 RUN pip install") == "RUN pip install"
+    assert strip_prefix("[pod/api-7d9c/api] hello") == "hello"
+    assert strip_prefix("plain line") == "plain line"
+
+
+def test_accepts_any_iterable_and_trailing_newlines() -> None:
+    def generate():
+        yield "starting\n"
+        yield "Error: listen EADDRINUSE: address already in use :::3000\n"
+
+    found = detect(generate())
+    assert [(f.line_index, f.category) for f in found] == [(1, "port_in_use")]
+    assert found[0].message == "Error: listen EADDRINUSE: address already in use :::3000"
+    assert detect([]) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_line_holding_a_newline_keeps_indexes(engine: str) -> None:
+    """A line with an embedded newline must not shift the indexes of the lines after it."""
+    lines = ["first\nsecond", "ok", "OSError: [Errno 28] No space left on device"]
+    found = detect(lines, engine=engine)
+    assert [(f.line_index, f.category) for f in found] == [(2, "disk_full")]
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        resolve_engine("grep")
+    assert resolve_engine("python") == "python"
+    assert resolve_engine(None) == ENGINES[0]
+
+
+def test_works_without_hyperscan_installed(tmp_path: Path) -> None:
+    """With the optional package unimportable, the Python engine is chosen and asking for Hyperscan fails cleanly."""
+    code = (
+        "import sys\n"
+        "sys.modules['hyperscan'] = None\n"
+        "from dockerforge_tui.services.logs import available_engines, detect\n"
+        "from dockerforge_tui.core.errors import UsageError\n"
+        "assert available_engines() == ('python',), available_engines()\n"
+        "found = detect(['exec /app/server: exec format error'])\n"
+        "assert [f.category for f in found] == ['exec_format_error'], found\n"
+        "try:\n"
+        "    detect(['x'], engine='hyperscan')\n"
+        "except UsageError as error:\n"
+        "    print('REFUSED', error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "REFUSED" in result.stdout and "not installed" in result.stdout
+
+
+# --- multi-line units and context ----------------------------------------------------------
+
+TRACEBACK_MISSING_MODULE = [
+    "api-1  | Traceback (most recent call last):",
+    'api-1  |   File "/app/main.py", line 1, in <module>',
+    "api-1  |     import psycopg2",
+    "api-1  | ModuleNotFoundError: No module named 'psycopg2'",
+    "api-1  | INFO: shutting down",
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_traceback_is_one_finding_and_root_cause_wins(engine: str) -> None:
+    found = detect(TRACEBACK_MISSING_MODULE, engine=engine)
+    assert [(f.category, f.line_index, f.block_start, f.block_end) for f in found] == [("missing_dependency", 3, 0, 3)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unexplained_traceback_is_a_crash(engine: str) -> None:
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "/app/main.py", line 3, in <module>',
+        "    run()",
+        "ValueError: invalid literal for int() with base 10: 'abc'",
+    ]
+    found = detect(lines, engine=engine)
+    assert [(f.category, f.block_start, f.block_end) for f in found] == [("crash", 0, 3)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_java_stack_trace_with_specific_cause(engine: str) -> None:
+    lines = [
+        "2023-10-12 18:20:09.804 ERROR 1 --- [main] com.zaxxer.hikari.pool.HikariPool : Exception during pool initialization.",
+        "java.sql.SQLException: Access denied for user 'inventory'@'172.19.0.6' (using password: YES)",
+        "\tat com.mysql.cj.jdbc.exceptions.SQLError.createSQLException(SQLError.java:130)",
+        "\tat com.mysql.cj.jdbc.ConnectionImpl.createNewIO(ConnectionImpl.java:815)",
+    ]
+    found = detect(lines, engine=engine)
+    assert [(f.category, f.line_index) for f in found] == [("auth_failed", 1)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stack_trace_shape_needs_a_frame(engine: str) -> None:
+    """An exception-looking line with no stack frame near it is not reported as a crash."""
+    assert detect(["IllegalStateException: counters reset at midnight"], engine=engine) == []
+
+
+def test_context_rules_confirm_and_cancel(tmp_path: Path) -> None:
+    (tmp_path / "custom.yaml").write_text(
+        """
+patterns:
+  - id: custom.queue_stalled
+    category: timeout
+    severity: warning
+    regex: 'queue stalled'
+    context:
+      cancel:
+        - {after: 2, regex: 'queue resumed'}
+    explanation: The queue stopped moving.
+    recommendations: [Check the consumers.]
+    examples: {match: ['queue stalled'], no_match: [['queue stalled', 'queue resumed']]}
+  - id: custom.retry_exhausted
+    category: connection_refused
+    severity: error
+    regex: '^giving up$'
+    context:
+      confirm:
+        - {before: 2, regex: 'retry \\d+/\\d+'}
+    explanation: Retries ran out.
+    recommendations: [Check the dependency.]
+    examples: {match: [['retry 3/3', 'giving up']], no_match: ['giving up']}
+""",
+        encoding="utf-8",
+    )
+    patterns = load_patterns(tmp_path).subset(["custom.queue_stalled", "custom.retry_exhausted"])
+    for engine in ENGINES:
+        assert [f.pattern_id for f in detect(["queue stalled", "other"], patterns, engine=engine)] == ["custom.queue_stalled"]
+        assert detect(["queue stalled", "other", "queue resumed"], patterns, engine=engine) == []
+        assert [f.line_index for f in detect(["retry 3/3", "x", "giving up"], patterns, engine=engine)] == [2]
+        assert detect(["x", "y", "z", "giving up"], patterns, engine=engine) == []
+
+
+# --- loading user patterns ---------------------------------------------------------------
+
+USER_PATTERN = """
+category: crash
+severity: warning
+patterns:
+  - id: {id}
+    regex: ['{regex}']
+    explanation: Made for a test.
+    recommendations: [Nothing to do.]
+    examples: {{match: ['{example}'], no_match: ['nothing here']}}
+"""
+
+
+def test_user_folder_adds_and_overrides(tmp_path: Path) -> None:
+    (tmp_path / "10-add.yaml").write_text(
+        USER_PATTERN.format(id="custom.widget_exploded", regex=r"widget \d+ exploded", example="widget 7 exploded"),
+        encoding="utf-8",
+    )
+    (tmp_path / "20-override.yml").write_text(
+        USER_PATTERN.format(id="out_of_memory.killed_by_sigkill", regex="^Terminated by the reaper$", example="x"),
+        encoding="utf-8",
+    )
+    (tmp_path / "30-disable.yaml").write_text(
+        "patterns:\n  - id: crash.go_panic\n    enabled: false\n", encoding="utf-8"
+    )
+    (tmp_path / "notes.txt").write_text("not a pattern file", encoding="utf-8")
+    patterns = load_patterns(tmp_path)
+    assert isinstance(patterns, PatternSet)
+    assert "custom.widget_exploded" in patterns
+    assert "crash.go_panic" not in patterns
+    assert len(patterns) == len(PACKAGED)  # one added, one removed, one replaced in place
+    overridden = patterns.get("out_of_memory.killed_by_sigkill")
+    assert overridden.severity == "warning" and overridden.category == "crash"
+    for engine in ENGINES:
+        found = detect(["widget 12 exploded", "Killed", "Terminated by the reaper"], patterns, engine=engine)
+        assert [(f.line_index, f.pattern_id) for f in found] == [
+            (0, "custom.widget_exploded"),
+            (2, "out_of_memory.killed_by_sigkill"),
+        ]
+
+
+def test_missing_user_folder_means_packaged_only(tmp_path: Path) -> None:
+    assert [p.id for p in load_patterns(tmp_path / "absent")] == [p.id for p in PACKAGED]
+    assert [p.id for p in load_patterns(None)] == [p.id for p in PACKAGED]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (USER_PATTERN.format(id="custom.bad_regex", regex="(unclosed", example="x"), "pattern 'custom.bad_regex': regex"),
+        (USER_PATTERN.format(id="custom.no_cat", regex="x", example="x").replace("category: crash", "category: gremlins"),
+         "pattern 'custom.no_cat': unknown category 'gremlins'"),
+        (USER_PATTERN.format(id="custom.bad_sev", regex="x", example="x").replace("severity: warning", "severity: fatal"),
+         "pattern 'custom.bad_sev': unknown severity 'fatal'"),
+        ("patterns:\n  - id: custom.bare\n    category: crash\n    severity: error\n    regex: x\n",
+         "pattern 'custom.bare': needs an 'explanation'"),
+        (USER_PATTERN.format(id="custom.typo", regex="x", example="x").replace("    explanation:", "    explanaton: x\n    explanation:"),
+         "pattern 'custom.typo': unknown key(s): explanaton"),
+        ("patterns: [\n  - id: broken", "not valid YAML"),
+        ("just: a mapping\n", "needs a top-level 'patterns:' list"),
+    ],
+)
+def test_bad_user_file_is_a_one_line_config_error(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_patterns(tmp_path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_hand_written_literals_are_checked_against_examples(tmp_path: Path) -> None:
+    """A literal that a matching example lacks would make the Python engine miss it: rejected at load."""
+    content = USER_PATTERN.format(id="custom.lit", regex=r"disk \d+ failed", example="disk 3 failed")
+    content = content.replace("    explanation:", "    literals: [broken]\n    explanation:")
+    (tmp_path / "lit.yaml").write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="custom.lit"):
+        load_patterns(tmp_path)
+
+
+# --- the literal pre-filter and the Hyperscan translation --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("regex", "flags", "expected"),
+    [
+        (r"\baddress already in use\b", re.I, {"address already in use"}),
+        (r"(?:could not|cannot) connect", re.I, {"could not connect", "cannot connect"}),
+        (r"\bKilled process \d+ \(", 0, {"killed process "}),
+        (r"colou?r scheme", 0, {"color scheme", "colour scheme"}),
+        (r"\d+ ms", 0, None),
+        (r".*", 0, None),
+        (r"ab", 0, {"ab"}),
+    ],
+)
+def test_required_literals(regex: str, flags: int, expected: set[str] | None) -> None:
+    literals = required_literals(regex, flags)
+    assert (set(literals) if literals is not None else None) == expected
+
+
+def test_required_literals_are_really_required() -> None:
+    """For every packaged regex and example it matches, one of its literals is in the line."""
+    for pattern in PACKAGED:
+        units = [unit for unit in PACKAGED.units if PACKAGED.patterns[unit.pattern_index] is pattern]
+        for snippet in pattern.examples_match + pattern.examples_no_match:
+            for line in snippet:
+                for unit in units:
+                    if unit.compiled.search(line):
+                        assert any(literal in line.lower() for literal in unit.literals), (unit.source, line)
+
+
+def test_choose_gates_covers_and_shares() -> None:
+    gates = choose_gates({0: frozenset({"permission denied"}), 1: frozenset({"access denied"}), 2: frozenset({"x509: "})},
+                         sweep_starts=frozenset("x"))
+    chosen = {**gates.found, **gates.swept}
+    for unit, literal in ((0, "permission denied"), (1, "access denied"), (2, "x509: ")):
+        assert any(gate in literal and unit in units for gate, units in chosen.items())
+    assert len(chosen) <= 2  # "denied" serves both of the first two
+
+
+def test_anchor_means_start_of_message() -> None:
+    regex = re.compile(anchor_to_message("^Killed$"))
+    assert regex.search("api-1  | Killed")
+    assert regex.search("2024-01-04T10:20:31.508921337Z Killed")
+    assert not regex.search("Not Killed")
+    assert anchor_to_message("[^a]x") == "[^a]x"  # a caret inside a class is left alone
+
+
+def test_hyperscan_translation_is_looser_not_stricter() -> None:
+    assert loosened(r"foo[^\n]{0,40}bar") == r"foo[^\n]{0,}bar"
+    assert "^" not in loosened(anchor_to_message("^panic: "))
+    assert needs_utf8("a.b") and needs_utf8("’") and needs_utf8(r"x[^y]z")
+    assert not needs_utf8(r"a.*b") and not needs_utf8(r"\S+ x") and not needs_utf8(r"[^\n]*")
