@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -15,10 +17,12 @@ from dockerforge_tui.core.paths import AppPaths, app_paths
 from dockerforge_tui.services.audit import AuditLog, audit_path
 from dockerforge_tui.services.custom_commands import parse_custom_commands
 from dockerforge_tui.services.docker.connection import EngineConnection, connect
+from dockerforge_tui.services.docker.contexts import docker_config_dir, list_contexts
 from dockerforge_tui.services.docker.session import EngineSession
 from dockerforge_tui.services.docker.watch import ContainerWatcher
 from dockerforge_tui.ui.commands.containers import ContainerCommands
 from dockerforge_tui.ui.keymap import bindings_of, keymap_problems
+from dockerforge_tui.ui.screens.choice import ChoiceScreen
 from dockerforge_tui.ui.screens.command_prompt import CommandPrompt
 from dockerforge_tui.ui.screens.containers import ContainersScreen
 from dockerforge_tui.ui.screens.help import HelpEntry, HelpScreen
@@ -40,11 +44,12 @@ class DockerForgeApp(App):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_mode", "Command", id="app.command"),
+        Binding("ctrl+e", "switch_engine", "Switch engine", show=False, id="app.engine"),
     ]
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
                  services: DashboardServices, clock: Callable[[], float] = time.time,
-                 themes: Iterable[Theme] = ()) -> None:
+                 themes: Iterable[Theme] = (), retry_delays: tuple[float, float] = (0.5, 5.0)) -> None:
         super().__init__()
         for theme in themes:
             self.register_theme(theme)
@@ -56,6 +61,7 @@ class DockerForgeApp(App):
         self._watcher = watcher
         self._clock = clock
         self._command_history: list[str] = []
+        self._retry_delays = retry_delays
         self.theme = settings.ui.theme
         self.set_keymap(dict(settings.ui.keymap))
         if self.readonly:
@@ -97,7 +103,8 @@ class DockerForgeApp(App):
     def command_completions(self) -> list[str]:
         """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
         names = [container.name for container in self._containers_screen().known_containers()]
-        return (["containers", "help", "quit", "theme"]
+        engines = [f"ctx {name}" for _, name, _ in self.engine_choices()]
+        return (["containers", "help", "quit", "theme", "ctx"] + engines
                 + [f"logs {name}" for name in names]
                 + [f"theme {theme}" for theme in sorted(self.available_themes)])
 
@@ -115,6 +122,11 @@ class DockerForgeApp(App):
         elif verb == "containers":
             while len(self.screen_stack) > 2:
                 self.pop_screen()
+        elif verb in ("ctx", "context", "engine"):
+            if argument:
+                self.switch_engine_by_name(argument)
+            else:
+                self.action_switch_engine()
         elif verb == "theme" and argument:
             if argument in self.available_themes:
                 self.theme = argument
@@ -122,6 +134,53 @@ class DockerForgeApp(App):
                 self.notify(f"no theme {argument!r}; try :theme and Tab to complete", severity="warning")
         else:
             self.notify(f"unknown command {command!r}; try :help", severity="warning")
+
+    # -- the endpoint switcher ---------------------------------------------------------------
+
+    def engine_choices(self) -> list[tuple[str, str, str]]:
+        """(kind, name, url) for every engine to offer: automatic discovery, contexts, configured names."""
+        home = Path(os.environ.get("HOME") or Path.home())
+        choices = [("auto", "auto", "discover (DOCKER_HOST, context, known sockets)")]
+        choices += [("context", context.name, context.url)
+                    for context in list_contexts(docker_config_dir(os.environ, home))]
+        choices += [("endpoint", name, url) for name, url in sorted(self.services.settings.docker.endpoints.items())]
+        return choices
+
+    def action_switch_engine(self) -> None:
+        """Pick another engine: a docker context, a configured endpoint, or automatic discovery."""
+        choices = self.engine_choices()
+        options = [(f"{kind}:{name}", f"{name:<16} {kind:<8} {url}") for kind, name, url in choices]
+        self.push_screen(ChoiceScreen("Switch engine", options),
+                         lambda chosen: self.switch_engine_by_name(chosen.split(":", 1)[1]) if chosen else None)
+
+    def switch_engine_by_name(self, name: str) -> None:
+        """Switch to the engine called ``name`` (context or endpoint name, or a URL)."""
+        docker = self.services.settings.docker
+        env = dict(os.environ)
+        match = next(((kind, url) for kind, choice, url in self.engine_choices() if choice == name), None)
+        if match is None and "://" in name:
+            match = ("endpoint", name)
+        if match is None:
+            self.notify(f"no engine called {name!r}: try :ctx and Tab, or ctrl+e", severity="warning")
+            return
+        kind, url = match
+        if kind == "context":
+            # A context the person picks wins over DOCKER_HOST, as with `docker --context`.
+            env.pop("DOCKER_HOST", None)
+            target = docker.model_copy(update={"context": name, "host": None})
+            label = f"context {name}"
+        elif kind == "endpoint":
+            target = docker.model_copy(update={"host": url, "context": None})
+            label = f"endpoint {name}"
+        else:
+            target = docker.model_copy(update={"host": None, "context": None})
+            label = None
+        connector = lambda: connect(target, env=env, host_source=label)  # noqa: E731 - a tiny closure
+        self.services.engine.retarget(connector)
+        watcher = ContainerWatcher(connector, first_retry=self._retry_delays[0], max_retry=self._retry_delays[1],
+                                   stats_interval=self.services.settings.ui.stats_interval)
+        self._containers_screen().use_watcher(watcher)
+        self.notify(f"switching to {name} ({url})")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -195,4 +254,4 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         custom_commands=parse_custom_commands(
             [command.model_dump() for command in settings.custom_commands]),
     )
-    return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes)
+    return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes, retry_delays=retry_delays)

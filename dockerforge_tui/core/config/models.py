@@ -129,6 +129,8 @@ class DockerSettings(_Section):
     """Seconds to wait for a ping while looking for an engine (written as a duration, e.g. "2s")."""
     extra_sockets: list[EngineAddress] = Field(default_factory=_default("docker", "extra_sockets"))
     """More endpoints to try before the usual ones; a bare absolute path is taken as unix://PATH."""
+    endpoints: dict[str, EngineAddress] = Field(default_factory=_default("docker", "endpoints"))
+    """Named engines for the dashboard's endpoint switcher, e.g. {"prod": "ssh://deploy@prod"}."""
 
 
 class LoggingSettings(_Section):

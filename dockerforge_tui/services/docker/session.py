@@ -51,6 +51,14 @@ class EngineSession:
             stale, self._connection = self._connection, None
         stale.close()
 
+    def retarget(self, connect: Callable[[], EngineConnection]) -> None:
+        """Use another engine from now on (the endpoint switcher); the old connection is closed."""
+        with self._lock:
+            self._connect = connect
+            stale, self._connection = self._connection, None
+        if stale is not None:
+            stale.close()
+
     @property
     def endpoint_url(self) -> str | None:
         """The endpoint of the open connection, if any."""

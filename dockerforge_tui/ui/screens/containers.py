@@ -129,6 +129,17 @@ class ContainersScreen(Screen):
         if self._watcher is not None:
             self._watcher.close()
 
+    def use_watcher(self, watcher: ContainerWatcher) -> None:
+        """Follow another engine (the endpoint switcher): the list starts over from its containers."""
+        if self._watcher is not None:
+            self._watcher.close()
+        self._watcher = watcher
+        self.query_one(ContainerTable).replace_containers(())
+        self.query_one(EngineStatus).show_connecting()
+        self.sub_title = "connecting…"
+        self.follow_containers()
+        self.follow_stats()
+
     # -- workers: they only iterate services and post messages ----------------------
 
     @work(thread=True, exclusive=True, group="container-watch")
