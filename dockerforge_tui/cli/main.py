@@ -56,6 +56,9 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     dashboard.add_argument("--theme", default=None, help="colour theme for the dashboard")
     dashboard.add_argument("--readonly", action="store_true", default=False,
                            help="hide and refuse every action that changes the engine")
+    parser.add_argument("--report", action="store_true", default=False,
+                        help="print a report instead of opening the dashboard (the 'report' command; "
+                             "its options may follow, e.g. --report --format json --fail-on error)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
     for name in sorted(commands):
         command = commands[name]
@@ -109,6 +112,10 @@ def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
     debug = "--debug" in argv
     try:
         commands = discover_commands()
+        if "report" in commands:
+            from dockerforge_tui.cli.commands.report import expand_report_flag
+
+            argv = expand_report_flag(argv, list(commands))
         args = build_parser(commands).parse_args(argv)
         ctx = CommandContext(args=args, stdout=stdout, stderr=stderr)
         _setup_logging(ctx)

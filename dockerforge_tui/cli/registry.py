@@ -25,6 +25,10 @@ ENTRY_POINT_GROUP = "dockerforge.commands"
 BUILTIN_COMMANDS: dict[str, str] = {
     "config": "dockerforge_tui.cli.commands.config:COMMAND",
     "doctor": "dockerforge_tui.cli.commands.doctor:COMMAND",
+    "issues": "dockerforge_tui.cli.commands.issues:COMMAND",
+    "logs": "dockerforge_tui.cli.commands.logs:COMMAND",
+    "patterns": "dockerforge_tui.cli.commands.patterns:COMMAND",
+    "report": "dockerforge_tui.cli.commands.report:COMMAND",
 }
 
 

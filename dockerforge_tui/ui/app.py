@@ -20,6 +20,7 @@ from dockerforge_tui.services.docker.connection import EngineConnection, connect
 from dockerforge_tui.services.docker.contexts import docker_config_dir, list_contexts
 from dockerforge_tui.services.docker.session import EngineSession
 from dockerforge_tui.services.docker.watch import ContainerWatcher
+from dockerforge_tui.services.issues import IssueStore
 from dockerforge_tui.ui.commands.containers import ContainerCommands
 from dockerforge_tui.ui.keymap import bindings_of, keymap_problems
 from dockerforge_tui.ui.screens.choice import ChoiceScreen
@@ -45,6 +46,7 @@ class DockerForgeApp(App):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_mode", "Command", id="app.command"),
         Binding("ctrl+e", "switch_engine", "Switch engine", show=False, id="app.engine"),
+        Binding("I", "open_issues", "Issues", id="app.issues"),
     ]
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
@@ -104,7 +106,7 @@ class DockerForgeApp(App):
         """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
         names = [container.name for container in self._containers_screen().known_containers()]
         engines = [f"ctx {name}" for _, name, _ in self.engine_choices()]
-        return (["containers", "help", "quit", "theme", "ctx"] + engines
+        return (["containers", "issues", "help", "quit", "theme", "ctx"] + engines
                 + [f"logs {name}" for name in names]
                 + [f"theme {theme}" for theme in sorted(self.available_themes)])
 
@@ -122,6 +124,8 @@ class DockerForgeApp(App):
         elif verb == "containers":
             while len(self.screen_stack) > 2:
                 self.pop_screen()
+        elif verb == "issues":
+            self.action_open_issues()
         elif verb in ("ctx", "context", "engine"):
             if argument:
                 self.switch_engine_by_name(argument)
@@ -134,6 +138,13 @@ class DockerForgeApp(App):
                 self.notify(f"no theme {argument!r}; try :theme and Tab to complete", severity="warning")
         else:
             self.notify(f"unknown command {command!r}; try :help", severity="warning")
+
+    def action_open_issues(self) -> None:
+        """Show the tracked issues."""
+        from dockerforge_tui.ui.screens.issues import IssuesScreen
+
+        if not isinstance(self.screen, IssuesScreen):
+            self.push_screen(IssuesScreen(self.services.issues))
 
     # -- the endpoint switcher ---------------------------------------------------------------
 
@@ -251,6 +262,7 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         audit=AuditLog(audit_path(paths.data_dir), max_bytes=settings.audit.max_bytes,
                        backup_count=settings.audit.backup_count),
         readonly=settings.ui.readonly,
+        issues=IssueStore.for_paths(paths),
         custom_commands=parse_custom_commands(
             [command.model_dump() for command in settings.custom_commands]),
     )

@@ -15,6 +15,7 @@ from dockerforge_tui.services.audit import AuditLog
 from dockerforge_tui.services.custom_commands import CustomCommand
 from dockerforge_tui.services.docker.container_actions import ActionRunner
 from dockerforge_tui.services.docker.session import EngineSession
+from dockerforge_tui.services.issues import IssueStore
 
 T = TypeVar("T")
 
@@ -27,6 +28,7 @@ class DashboardServices:
     engine: EngineSession
     audit: AuditLog
     readonly: bool
+    issues: IssueStore
     custom_commands: tuple[CustomCommand, ...] = ()
 
     def call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -68,12 +68,15 @@ def test_logs_screen_search_filter_with_context_and_timestamps(snap_compare, siz
 
 
 def test_logs_screen_paused_with_new_lines_and_wrap(snap_compare):
+    def long_lines(first: int, count: int, at: int) -> tuple:
+        return tuple(log_line(f"GET /api/items/{n}?expand=owner,tags,history&page=2 200 9ms "
+                              f"user_agent=\"Mozilla/5.0 (X11; Linux x86_64)\" trace={n:032x}",
+                              name="shop-web-1", ts=T0 + at * SECOND + n * MILLISECOND) for n in range(first, first + count))
+
     async def run_before(pilot):
-        screen = await show_logs(pilot, shop_lines())
-        await pilot.press("w", "pageup")
-        more = tuple(log_line(f"GET /api/items/{n} 200 9ms " + "x" * 90, name="shop-web-1",
-                              ts=T0 + 13 * SECOND + n * MILLISECOND) for n in range(5))
-        screen.post_message(LogsScreen.LinesArrived(more))
+        screen = await show_logs(pilot, shop_lines() + long_lines(0, 3, 13))
+        await pilot.press("w", "up", "up")
+        screen.post_message(LogsScreen.LinesArrived(long_lines(3, 5, 14)))
         await pilot.pause()
 
     assert snap_compare(logs_app(), terminal_size=(80, 24), run_before=run_before)

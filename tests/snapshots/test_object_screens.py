@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from textual.widgets import Input
 
 from dockerforge_tui.core.config import load_config
 from dockerforge_tui.services.docker.images import ImageLayer, ImageSummary
@@ -52,7 +53,8 @@ LAYERS = (
                tags=("shop/web:1.4", "shop/web:latest")),
     ImageLayer("<missing>", "/bin/sh -c #(nop) COPY dir:4b1c0ee5 in /usr/share/nginx/html", 12 * MiB, ago(50)),
     ImageLayer("<missing>", "/bin/sh -c apt-get update && apt-get install -y --no-install-recommends curl "
-               "ca-certificates && rm -rf /var/lib/apt/lists/*", 38 * MiB, ago(24 * 9), comment="buildkit.dockerfile.v0"),
+               "ca-certificates && rm -rf /var/lib/apt/lists/*", 38 * MiB, ago(24 * 9),
+               comment="buildkit.dockerfile.v0"),
     ImageLayer("<missing>", "/bin/sh -c #(nop) ADD file:9a4f77dfaba7fd2 in / ", 92 * MiB, ago(24 * 30)),
 )
 VOLUMES = (
@@ -171,5 +173,7 @@ def test_image_prune_confirmation(snap_compare):
     async def run_before(pilot):
         screen = ImagesScreen(clock=clock, follow_engine=False)
         await show(pilot, screen, ImagesScreen.Listed(IMAGES), ImagesScreen.PrunePreviewed(preview, "dangling"))
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).cursor_blink = False  # a blinking cursor would make the picture random
 
     assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)

@@ -323,3 +323,29 @@ async def traced_after(pilot, pane: LogPane, batches: list[list]) -> int:
     cached_cell_len.cache_clear()  # a bounded global cache (4096 strings), not the pane's
     gc.collect()
     return tracemalloc.get_traced_memory()[0]
+
+
+async def test_horizontal_scroll_moves_the_text_but_keeps_the_columns():
+    app = PaneApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        pane = app.query_one(LogPane)
+        pane.append_lines([log_line("a" * 30 + "TAIL" + "b" * 30, name="web", ts=T0),
+                           log_line("short", name="db", ts=T0 + 1)])
+        await pilot.pause()
+        assert screen_text(pane)[0].startswith(" web " + "a" * 20)
+        for _ in range(30):
+            await pilot.press("right")
+        assert screen_text(pane)[0].startswith(" web TAIL"), "the source column stays put"
+
+
+async def test_a_theme_change_recolours_the_rows():
+    app = PaneApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        pane = app.query_one(LogPane)
+        pane.append_lines([log_line("boom", level="error")])
+        await pilot.pause()
+        before = next(segment.style.color for segment in pane.render_line(0) if segment.text == "boom")
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = next(segment.style.color for segment in pane.render_line(0) if segment.text == "boom")
+        assert before != after

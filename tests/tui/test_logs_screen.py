@@ -34,6 +34,11 @@ class CollectorFactory:
         return collector
 
 
+def notices(app) -> list[str]:
+    """Messages of the notifications the app got (run_test hides the toasts, but keeps them)."""
+    return [notification.message for notification in app._notifications]
+
+
 def pane_texts(pane: LogPane) -> list[str]:
     return [line.text for line in pane.shown_lines]
 
@@ -191,14 +196,13 @@ async def test_ctrl_s_saves_what_is_shown_atomically(tmp_path):
         prompt = screen.query_one("#log-prompt-input")
         assert prompt.value.startswith(str(tmp_path / "dockerforge-logs-merged-"))
         await pilot.press("enter")
-        saved = list(tmp_path.glob("dockerforge-logs-merged-*.log"))
-        await wait_until(pilot, lambda: any(path.exists() for path in tmp_path.glob("*.log")), what="the saved file")
+        await wait_until(pilot, lambda: any(tmp_path.glob("*.log")), what="the saved file")
         saved = list(tmp_path.glob("*.log"))
         assert len(saved) == 1
         assert saved[0].read_text() == ("web 2026-11-25T12:00:00.000000000Z GET / 200\n"
                                         "web 2026-11-25T12:00:02.000000000Z GET /x 500\n")
         assert not list(tmp_path.glob(".*.tmp")), "no temporary file left behind"
-        await wait_until(pilot, lambda: any(str(saved[0]) in notice.message for notice in app._notifications),
+        await wait_until(pilot, lambda: any(str(saved[0]) in notice for notice in notices(app)),
                          what="the notification naming the file")
 
         # A path typed relative to the save directory; the missing folder is created.
@@ -219,7 +223,7 @@ async def test_a_save_that_fails_says_why(tmp_path):
         await pilot.press("ctrl+s")
         screen.query_one("#log-prompt-input").value = str(blocker / "out.log")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("Could not save" in notice.message for notice in app._notifications),
+        await wait_until(pilot, lambda: any("Could not save" in notice for notice in notices(app)),
                          what="the error notification")
 
 

@@ -127,7 +127,8 @@ def test_history_texts():
     layer = ImageLayer(id="<missing>", created_by="/bin/sh -c apk add curl", size=5 * MiB, created=at(60),
                        comment="buildkit", tags=("app:1",))
     cells = present.layer_cells(layer, NOW)
-    assert (cells["created"], cells["size"], str(cells["created_by"])) == ("1m ago", "5.0MiB", "/bin/sh -c apk add curl")
+    assert (cells["created"], cells["size"]) == ("1m ago", "5.0MiB")
+    assert str(cells["created_by"]) == "/bin/sh -c apk add curl"
     assert present.layer_details(layer) == "/bin/sh -c apk add curl\n# buildkit\ntags: app:1"
     assert present.layer_details(None) == ""
     assert present.history_title(image(), None).endswith("loading layers…")

@@ -208,8 +208,11 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
         elif pattern_index not in listed:
             listed.append(pattern_index)
 
+    ignored = detection_settings().ignore_lines.search
     per_line: dict[int, dict[str, int]] = {}
     for line_index, pattern_indexes in matched_by_line.items():
+        if ignored(view.message(line_index)):
+            continue
         if len(pattern_indexes) > 1 and not all(is_generic[p] for p in pattern_indexes):
             pattern_indexes = [p for p in pattern_indexes if not is_generic[p]]
         kept: dict[str, int] = {}

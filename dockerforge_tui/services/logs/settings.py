@@ -40,6 +40,8 @@ class DetectionSettings:
     generic_categories: frozenset[str]
     """Categories that yield to any more specific finding in the same unit."""
     line_prefixes: tuple[LinePrefix, ...]
+    ignore_lines: re.Pattern[str]
+    """Messages never reported (passing test names, access-log lines)."""
     blocks: BlockRules
     common_words: frozenset[str]
     """Words too frequent in ordinary logs to be good pre-filter gates."""
@@ -61,6 +63,7 @@ def detection_settings() -> DetectionSettings:
         severities=tuple(data["severities"]),
         generic_categories=frozenset(data["generic_categories"]),
         line_prefixes=tuple(LinePrefix(item["name"], item["regex"]) for item in data["line_prefixes"]),
+        ignore_lines=_alternation(data["ignore_lines"]),
         blocks=BlockRules(
             max_lines=int(blocks["max_lines"]),
             continuation=_alternation(blocks["continuation"]),

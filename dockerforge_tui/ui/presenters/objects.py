@@ -166,7 +166,8 @@ def removal_outcome(engine_lines: Sequence[str]) -> str:
         parts.append(f"untagged {names_text(untagged)}")
     if deleted:
         # The engine lists the image first, then the layers only it used.
-        parts.append(f"deleted {deleted[0]}" + (f" and {count_of(len(deleted) - 1, 'layer')}" if len(deleted) > 1 else ""))
+        layers = f" and {count_of(len(deleted) - 1, 'layer')}" if len(deleted) > 1 else ""
+        parts.append(f"deleted {deleted[0]}{layers}")
     return "; ".join(parts) or "nothing changed"
 
 

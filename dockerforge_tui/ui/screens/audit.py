@@ -19,6 +19,7 @@ from dockerforge_tui.ui.presenters.audit import AUDIT_TAIL, NO_AUDIT_FILTER, aud
     parse_audit_filter
 from dockerforge_tui.ui.presenters.container_filter import FilterError
 from dockerforge_tui.ui.presenters.events import PALETTE_NAMES, RecordFilter
+from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 POLL_SECONDS = 2.0
 """How often the screen looks whether the audit file changed, while it is on top (it pauses when hidden)."""
@@ -91,6 +92,7 @@ class AuditScreen(Screen):
         self._signature: FileSignature | None = None
         self._loading = False
         self._poll: Timer | None = None
+        self._audit_log: AuditLog | None = audit
 
     @property
     def audit(self) -> AuditLog:
@@ -113,14 +115,14 @@ class AuditScreen(Screen):
             yield Label("/", id="audit-prompt-label")
             yield Input(placeholder="filter: text  re:regex  verb=stop result=error user=ops name=web  !inverse",
                         id="audit-filter")
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=False)
+        yield SettledTable(id="audit-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"
-        self.sub_title = f"audit · {self.audit.path}"
+        self.sub_title = "audit log"
         table = self.query_one("#audit-table", DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -207,7 +209,7 @@ class AuditScreen(Screen):
         if self.filter.active:
             parts.append(f"filter: {self.filter.text}")
         if not self._records:
-            parts.append("no actions recorded yet")
+            parts.append(f"no actions recorded yet in {self._audit_log.path}")
         self.query_one("#audit-status", Static).update(" · ".join(parts))
 
     def _show_detail(self) -> None:

@@ -1,4 +1,4 @@
-"""The compose screen: projects found from container labels, and up/down/restart/pull-recreate through the compose CLI."""
+"""The compose screen: projects found from container labels; up, down, restart, pull & recreate via the compose CLI."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from dockerforge_tui.ui.presenters.compose import VERB_LABELS, command_line, com
     project_cells, services_text
 from dockerforge_tui.ui.presenters.events import PALETTE_NAMES
 from dockerforge_tui.ui.screens.confirm import ConfirmScreen
+from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("name", "Project", None),
@@ -140,7 +141,7 @@ class ComposeScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="compose-projects", cursor_type="row", zebra_stripes=False)
+        yield SettledTable(id="compose-projects", cursor_type="row", zebra_stripes=False)
         yield Static("", id="compose-services")
         yield Log(max_lines=OUTPUT_LINES, id="compose-output")
         yield Static("", id="compose-status")
@@ -206,11 +207,16 @@ class ComposeScreen(Screen):
 
     @work(thread=True, exclusive=True, group="compose-list")
     def load_projects(self) -> None:
-        """Read every project from the containers' labels."""
+        """Read every project from the containers' labels (a newer read supersedes this one)."""
+        worker = get_current_worker()
         try:
-            self.post_message(self.ProjectsListed(self._services.call(list_compose_projects)))
+            projects = self._services.call(list_compose_projects)
         except DockerForgeError as error:
-            self.post_message(self.ListFailed(error.message, error.hint))
+            if not worker.is_cancelled:
+                self.post_message(self.ListFailed(error.message, error.hint))
+            return
+        if not worker.is_cancelled:  # an older list must never overwrite a newer one
+            self.post_message(self.ProjectsListed(projects))
 
     def _close_feed(self) -> None:
         self._stop.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -64,7 +65,12 @@ class LogsScreen(Screen):
 
     @dataclass
     class LinesArrived(Message):
-        """A batch of log lines from the stream worker."""
+        """A batch of log lines from the stream worker.
+
+        It carries lines, so it never replaces another (``can_replace`` stays False):
+        coalescing happens at the producer, whose batches (about ten a second) simply
+        grow while the worker backs off from a long queue.
+        """
 
         lines: tuple[LogLine, ...]
         generation: int = 0
@@ -103,6 +109,8 @@ class LogsScreen(Screen):
         self._since: int | None = None
         self._generation = 0
         self._stream: LogStream | None = None
+        # Hands the open collector from the worker thread to the UI thread (which closes it).
+        self._stream_lock = threading.Lock()
         self._prompt_mode: str | None = None
 
     @property
@@ -149,9 +157,10 @@ class LogsScreen(Screen):
         self.stream_logs(self.selector, self._since, cutoff_ns, self._generation)
 
     def _stop_stream(self) -> None:
-        """Close the collector: that ends the worker's blocking read."""
-        stream, self._stream = self._stream, None
+        """Cancel the worker and close its collector: that ends the worker's blocking read."""
         self.workers.cancel_group(self, "log-stream")
+        with self._stream_lock:
+            stream, self._stream = self._stream, None
         if stream is not None:
             stream.close()
 
@@ -169,10 +178,14 @@ class LogsScreen(Screen):
         except DockerForgeError as error:
             self.post_message(self.StreamStopped(error.message, error.hint, generation))
             return
-        self._stream = stream
+        with self._stream_lock:
+            # Cancelled before the handle is published: nobody else will close this collector.
+            cancelled = worker.is_cancelled
+            if not cancelled:
+                self._stream = stream
         reason: DockerForgeError | None = None
         try:
-            if worker.is_cancelled:
+            if cancelled:
                 return
             for batch in stream.batches():
                 if worker.is_cancelled:

@@ -251,7 +251,6 @@ class ObjectListScreen(Screen):
     @on(Listed)
     def _listed(self, message: Listed) -> None:
         self.table.replace_records(self.prepare_listed(message.records))
-        self.table.refresh_cells()
         self._note = ""
         self.after_listed()
         self.show_status()
@@ -269,7 +268,8 @@ class ObjectListScreen(Screen):
             self.notify("\n".join(message.errors), title=f"{self.KIND} removal failed", severity="error",
                         timeout=10)
         if message.outcomes:
-            self.notify("\n".join(message.outcomes), title=f"Removed {present.count_of(len(message.outcomes), self.KIND)}")
+            self.notify("\n".join(message.outcomes),
+                        title=f"Removed {present.count_of(len(message.outcomes), self.KIND)}")
         self.table.clear_marks()
         self._note = ""
         self.reload()
@@ -292,8 +292,9 @@ class ObjectListScreen(Screen):
                 self.show_status()
                 self.prune(message.mode)
 
-        self.app.push_screen(ConfirmScreen(present.prune_title(preview), escape(present.prune_details(preview, message.mode)),
-                                           "Prune", type_back=type_back), answered)
+        details = escape(present.prune_details(preview, message.mode))
+        self.app.push_screen(ConfirmScreen(present.prune_title(preview), details, "Prune", type_back=type_back),
+                             answered)
 
     @on(Pruned)
     def _pruned(self, message: Pruned) -> None:

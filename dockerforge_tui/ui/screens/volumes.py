@@ -122,7 +122,6 @@ class VolumesScreen(ObjectListScreen):
         for volume in self.table.records:
             self._sizes.setdefault(volume.name, None)
         self.table.replace_records(with_sizes(self.table.records, self._usages()))
-        self.table.refresh_cells()
         self.show_status()
 
     @on(SizesFailed)

@@ -7,11 +7,11 @@ from datetime import tzinfo
 from typing import Iterable
 
 from textual.message import Message
-from textual.widgets import DataTable
 
 from dockerforge_tui.services.docker.event_feed import EngineEvent
 from dockerforge_tui.ui.presenters import events as present
 from dockerforge_tui.ui.presenters.events import EVENT_BUFFER_SIZE, NO_EVENT_FILTER, RecordFilter
+from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("time", "Time", 8),
@@ -22,7 +22,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 )
 
 
-class EventTable(DataTable):
+class EventTable(SettledTable):
     """Keeps the newest ``max_events`` events and shows those the filter accepts, oldest first.
 
     While following (the default) the cursor rides on the newest row; moving up stops

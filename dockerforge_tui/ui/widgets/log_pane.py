@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Sequence
 
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -66,7 +65,7 @@ class LogPane(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("end,G", "follow", "Follow", id="logs.follow",
+        Binding("end,G", "follow", "Follow", id="logs.follow", key_display="End",
                 tooltip="Jump to the newest line and keep following new ones"),
         Binding("t", "toggle_timestamps", "Time", id="logs.timestamps",
                 tooltip="Show or hide the engine timestamp of each line"),
@@ -238,7 +237,7 @@ class LogPane(ScrollView, can_focus=True):
         Returns True when the search was applied (an empty text clears it).
         """
         try:
-            query = present.parse_search(text.strip())
+            query = present.parse_search(text if text.strip() else "")
         except present.SearchError as error:
             self.notice = str(error)
             self._update_status()
@@ -547,8 +546,6 @@ class LogPane(ScrollView, can_focus=True):
             part(present.new_lines_notice(self.new_lines) if self.new_lines else "paused · End to follow")
         if self.notice:
             part(self.notice, palette.warning if palette else "")
-        if self.burst_notice:
-            part(self.burst_notice, palette.error if palette else "")
         total = len(self.buffer)
         if self.rows.filtering:
             part(f"{present.format_count(len(self.rows.visible))} of {present.format_count(total)} lines")
@@ -563,6 +560,8 @@ class LogPane(ScrollView, can_focus=True):
         if self.rows.filter_mode:
             part(f"filter ±{self.rows.context}" if self.rows.context else "filter")
         part(self.range_label)
+        if self.burst_notice:  # last: the gutter marks the lines too, so a narrow pane may cut it
+            part(self.burst_notice, palette.error if palette else "")
         return status
 
     def _update_status(self) -> None:

@@ -1,0 +1,169 @@
+"""The Issues screen: tracked problems by severity or recency; acknowledge, ignore, resolve; see the evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from dockerforge_tui.core.errors import DockerForgeError
+from dockerforge_tui.services.issues import Issue, IssueStore
+from dockerforge_tui.ui.palette import theme_palette
+from dockerforge_tui.ui.presenters import issues as present
+
+COLUMNS = ("Severity", "Status", "Issue", "Where", "Count", "Last seen")
+
+
+class IssuesScreen(Screen):
+    """Reads the issue store in a worker; changes of status are written back the same way."""
+
+    CSS_PATH = "../styles/issues.tcss"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="issues.back"),
+        Binding("j", "cursor_down", "Down", show=False, id="issues.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="issues.up"),
+        Binding("o", "toggle_order", "Order", id="issues.order"),
+        Binding("f", "toggle_closed", "Show closed", id="issues.closed"),
+        Binding("a", "set_status('acknowledge')", "Acknowledge", id="issues.acknowledge"),
+        Binding("i", "set_status('ignore')", "Ignore", id="issues.ignore"),
+        Binding("x", "set_status('resolve')", "Resolve", id="issues.resolve"),
+        Binding("u", "set_status('reopen')", "Reopen", show=False, id="issues.reopen"),
+        Binding("l", "logs", "Logs", id="issues.logs"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="issues.reload"),
+    ]
+
+    @dataclass
+    class IssuesLoaded(Message):
+        """The store's issues, as read by the worker."""
+
+        issues: tuple[Issue, ...]
+
+    @dataclass
+    class StoreFailed(Message):
+        """Reading or writing the store failed."""
+
+        text: str
+
+    def __init__(self, store: IssueStore, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self._store = store
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._issues: dict[str, Issue] = {}
+        self.order = "severity"
+        self.show_closed = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="issues-table", cursor_type="row")
+        with VerticalScroll(id="issue-detail-box"):
+            yield Static("No issue selected.", id="issue-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "issues"
+        table = self.query_one(DataTable)
+        for label in COLUMNS:
+            table.add_column(label, key=label.lower())
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="issues-load")
+    def load(self) -> None:
+        """Read the issues (open and acknowledged, or all with ``f``)."""
+        statuses = None if self.show_closed else ("open", "acknowledged")
+        try:
+            self.post_message(self.IssuesLoaded(tuple(self._store.list(status=statuses))))
+        except DockerForgeError as error:
+            self.post_message(self.StoreFailed(error.message))
+
+    @work(thread=True, group="issues-write")
+    def write_status(self, verb: str, issue_id: str) -> None:
+        """Change one issue's status in the store, then reload."""
+        try:
+            getattr(self._store, verb)(issue_id)
+        except DockerForgeError as error:
+            self.post_message(self.StoreFailed(error.message))
+        self.load()
+
+    @on(IssuesLoaded)
+    def _show(self, message: IssuesLoaded) -> None:
+        table = self.query_one(DataTable)
+        selected = self._selected_id()
+        self._issues = {issue.id: issue for issue in message.issues}
+        now = self._clock()
+        palette = theme_palette(self.app, ("error", "warning", "text-muted"))
+        table.clear()
+        for issue in present.order_issues(message.issues, self.order):
+            cells = present.issue_cells(issue, now)
+            colour = palette.get(present.SEVERITY_COLOURS.get(issue.severity, ""), "")
+            table.add_row(Text(cells[0], style=colour), *(Text(cell) for cell in cells[1:]), key=issue.id)
+        if selected in self._issues:
+            table.move_cursor(row=table.get_row_index(selected))
+        self.sub_title = f"issues: {len(message.issues)} {'in all' if self.show_closed else 'open'}, by {self.order}"
+        self._show_detail()
+
+    @on(StoreFailed)
+    def _failed(self, message: StoreFailed) -> None:
+        self.notify(message.text, severity="error")
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _selected_id(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def _show_detail(self) -> None:
+        issue = self._issues.get(self._selected_id() or "")
+        text = present.issue_detail(issue, self._clock()) if issue else "No issue here: nothing is wrong that DockerForge has seen."
+        self.query_one("#issue-detail", Static).update(Text(text))
+
+    def action_cursor_down(self) -> None:
+        """Next issue."""
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """Previous issue."""
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_toggle_order(self) -> None:
+        """Order by severity or by recency."""
+        self.order = "recency" if self.order == "severity" else "severity"
+        self.load()
+
+    def action_toggle_closed(self) -> None:
+        """Show resolved and ignored issues too, or hide them."""
+        self.show_closed = not self.show_closed
+        self.load()
+
+    def action_set_status(self, verb: str) -> None:
+        """Acknowledge, ignore, resolve or reopen the selected issue."""
+        issue_id = self._selected_id()
+        if issue_id:
+            self.write_status(verb, issue_id)
+
+    def action_reload(self) -> None:
+        """Read the store again."""
+        self.load()
+
+    def action_logs(self) -> None:
+        """Open the live logs of the containers the selected issue affects."""
+        issue = self._issues.get(self._selected_id() or "")
+        opener = getattr(self.app, "open_logs", None)
+        if issue and issue.containers and opener:
+            opener(list(issue.containers[-3:]), title=issue.title, search=None)
