@@ -30,9 +30,6 @@ from dockerforge_tui.ui.screens.help import HelpEntry, HelpScreen
 from dockerforge_tui.ui.services import DashboardServices
 from dockerforge_tui.ui.themes import load_themes, theme_dirs
 
-# Screens whose bindings a keymap may change (each is checked with the app's own).
-KEYMAP_SCREENS: tuple[type[Screen], ...] = (ContainersScreen,)
-
 
 class DockerForgeApp(App):
     """DockerForge's dashboard. Services come in through the constructor; nothing is global."""
@@ -47,7 +44,27 @@ class DockerForgeApp(App):
         Binding("colon", "command_mode", "Command", id="app.command"),
         Binding("ctrl+e", "switch_engine", "Switch engine", show=False, id="app.engine"),
         Binding("I", "open_issues", "Issues", id="app.issues"),
+        Binding("f1", "open_section('containers')", "Containers", show=False, id="app.containers"),
+        Binding("f2", "open_section('images')", "Images", show=False, id="app.images"),
+        Binding("f3", "open_section('volumes')", "Volumes", show=False, id="app.volumes"),
+        Binding("f4", "open_section('networks')", "Networks", show=False, id="app.networks"),
+        Binding("f5", "open_section('compose')", "Compose", show=False, id="app.compose"),
+        Binding("f6", "open_section('events')", "Events", show=False, id="app.events"),
+        Binding("f7", "open_section('system')", "System", show=False, id="app.system"),
+        Binding("f8", "open_section('audit')", "Audit log", show=False, id="app.audit"),
     ]
+
+    # Top-level sections besides the containers screen: command-mode name -> screen factory.
+    # The screens load their data from ``app.services`` when mounted.
+    SECTIONS: dict[str, Callable[[], Screen]] = {
+        "images": lambda: _screen("images", "ImagesScreen"),
+        "volumes": lambda: _screen("volumes", "VolumesScreen"),
+        "networks": lambda: _screen("networks", "NetworksScreen"),
+        "compose": lambda: _screen("compose", "ComposeScreen"),
+        "events": lambda: _screen("events", "EventsScreen"),
+        "system": lambda: _screen("system", "SystemScreen"),
+        "audit": lambda: _screen("audit", "AuditScreen"),
+    }
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
                  services: DashboardServices, clock: Callable[[], float] = time.time,
@@ -106,7 +123,7 @@ class DockerForgeApp(App):
         """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
         names = [container.name for container in self._containers_screen().known_containers()]
         engines = [f"ctx {name}" for _, name, _ in self.engine_choices()]
-        return (["containers", "issues", "help", "quit", "theme", "ctx"] + engines
+        return (["containers", *self.SECTIONS, "issues", "help", "quit", "theme", "ctx"] + engines
                 + [f"logs {name}" for name in names]
                 + [f"theme {theme}" for theme in sorted(self.available_themes)])
 
@@ -121,9 +138,8 @@ class DockerForgeApp(App):
             self.exit()
         elif verb in ("help", "?"):
             self.action_help()
-        elif verb == "containers":
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
+        elif verb == "containers" or verb in self.SECTIONS:
+            self.action_open_section(verb)
         elif verb == "issues":
             self.action_open_issues()
         elif verb in ("ctx", "context", "engine"):
@@ -138,6 +154,14 @@ class DockerForgeApp(App):
                 self.notify(f"no theme {argument!r}; try :theme and Tab to complete", severity="warning")
         else:
             self.notify(f"unknown command {command!r}; try :help", severity="warning")
+
+    def action_open_section(self, name: str) -> None:
+        """Go to a top-level section (containers, images, volumes...): one section is open at a time."""
+        containers = self._containers_screen()
+        while self.screen is not containers:
+            self.pop_screen()
+        if name != "containers":
+            self.push_screen(self.SECTIONS[name]())
 
     def action_open_issues(self) -> None:
         """Show the tracked issues."""
@@ -206,6 +230,25 @@ class DockerForgeApp(App):
         return next(screen for screen in self.screen_stack if isinstance(screen, ContainersScreen))
 
 
+def _screen(module: str, name: str) -> Screen:
+    # Imported on first use, so starting the dashboard loads only the containers screen.
+    import importlib
+
+    return getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)()
+
+
+def _keymap_screens() -> tuple[type[Screen], ...]:
+    import importlib
+
+    screens = [ContainersScreen]
+    for module, name in (("images", "ImagesScreen"), ("volumes", "VolumesScreen"), ("networks", "NetworksScreen"),
+                         ("compose", "ComposeScreen"), ("events", "EventsScreen"), ("system", "SystemScreen"),
+                         ("audit", "AuditScreen"), ("issues", "IssuesScreen"), ("logs", "LogsScreen"),
+                         ("container_detail", "ContainerDetailScreen")):
+        screens.append(getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name))
+    return tuple(screens)
+
+
 def check_keymap(config: LoadedConfig) -> None:
     """Raise a one-line :class:`ConfigError` for the first keymap problem (unknown id or clash)."""
     keymap = config.settings.ui.keymap
@@ -213,7 +256,7 @@ def check_keymap(config: LoadedConfig) -> None:
         return
     app_bindings = bindings_of(DockerForgeApp)
     scopes = {screen.__name__.removesuffix("Screen").lower(): app_bindings + bindings_of(screen)
-              for screen in KEYMAP_SCREENS}
+              for screen in _keymap_screens()}
     problems = keymap_problems(keymap, scopes)
     if problems:
         first = problems[0]

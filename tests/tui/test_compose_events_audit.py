@@ -169,7 +169,9 @@ async def test_pull_recreate_reports_the_failed_pull_and_recreates_nothing(docke
         steps = [line for line in output if line.startswith("[")]
         assert steps[0].startswith("[1/2] $ docker-compose") and steps[0].endswith(" pull")
         assert steps[1].startswith("[2/2] $ docker-compose") and steps[1].endswith(" up -d --force-recreate")
-        (notice,) = [text for text in notices(app) if "pull & recreate" in text]
+        found = [text for text in notices(app) if "pull & recreate" in text]
+        assert len(found) == 1, notices(app)
+        notice = found[0]
         assert f"compose pull & recreate of {compose_project.name}: the pull failed" in notice
         assert UNREACHABLE_REGISTRY in notice and "nothing was recreated" in notice
     assert compose_project.container_ids(docker_client) == before, "nothing was recreated"

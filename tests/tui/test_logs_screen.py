@@ -87,7 +87,7 @@ async def test_shows_a_containers_lines_and_follows_new_ones(docker_client, cont
         assert isinstance(app.screen, ContainersScreen)
         (_, _, collector), = factory.opened
         assert collector.closed
-        assert await in_thread(collector.join, 5.0)
+        assert await in_thread(collector.join, 10.0), "the collector's threads end once it is closed"
 
 
 @pytest.mark.docker

@@ -144,6 +144,22 @@ def test_source_colours_are_stable_per_name():
     assert present.source_colour("web", PALETTE) == PALETTE.sources[zlib.crc32(b"web") % len(PALETTE.sources)]
 
 
+def test_sources_shown_together_get_distinct_colours_in_arrival_order():
+    colliding = next((first, second) for first in ("web", "api", "db") for second in (f"svc-{n}" for n in range(200))
+                     if present.source_colour(first, PALETTE) == present.source_colour(second, PALETTE))
+    colours = present.assign_source_colours(colliding, PALETTE)
+    assert colours[colliding[0]] == present.source_colour(colliding[0], PALETTE), "the first keeps its own"
+    assert colours[colliding[1]] != colours[colliding[0]]
+    # Adding sources never changes the colours of those already shown.
+    more = present.assign_source_colours([*colliding, "cache", "queue"], PALETTE)
+    assert {name: more[name] for name in colliding} == colours
+    many = present.assign_source_colours([f"svc-{n}" for n in range(len(PALETTE.sources))], PALETTE)
+    assert len(set(many.values())) == len(PALETTE.sources)
+    prefix, _ = present.line_texts(log_line("x", name=colliding[1]),
+                                   present.RowStyle(False, 8, timezone.utc), PALETTE, source_colours=colours)
+    assert any(colours[colliding[1]].lower() in str(span.style).lower() for span in prefix.spans)
+
+
 def test_line_texts_prefix_columns_and_highlights():
     style = present.RowStyle(timestamps=True, source_width=5, timezone=timezone.utc)
     line = log_line("disk ERROR on /dev/sda, error again", name="db", ts=T0, level="error")

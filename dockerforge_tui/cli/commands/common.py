@@ -157,6 +157,6 @@ def confirm(question: str, ctx: "CommandContext") -> bool:
     """Ask a yes/no question on stderr and read the answer from stdin; end of input means no."""
     print(f"{question} [y/N] ", end="", file=ctx.stderr, flush=True)
     answer = sys.stdin.readline()
-    if not answer.endswith("\n"):
+    if not answer.endswith("\n") or not sys.stdin.isatty():  # nothing echoed the end of the line
         print(file=ctx.stderr)
     return answer.strip().lower() in ("y", "yes")

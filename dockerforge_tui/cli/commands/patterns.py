@@ -84,7 +84,7 @@ def _run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     if not args.yes and not confirm(f"{verb.capitalize()} this pattern file?", ctx):
         raise UserAbortError("the pattern was not saved", hint="run again with --yes to save without asking")
     written = save_pattern(proposed, folder)
-    print(f"saved {proposed.id} to {written}; 'dockerforge logs analyze' and the dashboard use it from now on",
+    print(f"saved {proposed.id} to {written}; 'dockerforge logs analyze' and 'dockerforge report' use it from now on",
           file=out)
     return int(ExitCode.OK)
 

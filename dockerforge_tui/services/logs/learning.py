@@ -32,7 +32,7 @@ from dockerforge_tui.core.paths import AppPaths
 from dockerforge_tui.services.logs.detect import available_engines, detect
 from dockerforge_tui.services.logs.literals import required_literals
 from dockerforge_tui.services.logs.pattern_set import (
-    REGEX_FLAGS, PatternSet, default_patterns, load_patterns, ordinary_log_text,
+    REGEX_FLAGS, PatternSet, _read_pattern_file, default_patterns, ordinary_log_text,
 )
 from dockerforge_tui.services.logs.prefixes import anchor_to_message
 from dockerforge_tui.services.logs.settings import detection_settings
@@ -212,15 +212,18 @@ def _generated_id(category: str, regex: str) -> str:
 
 
 def _load_single(proposed: ProposedPattern) -> PatternSet:
-    """The proposal as the engine will load it: written to a scratch folder and read by ``load_patterns``."""
+    """The proposal as the engine will load it: its file text read by the pattern loader, alone in a set."""
     with tempfile.TemporaryDirectory(prefix="dockerforge-pattern-") as scratch:
-        (Path(scratch) / proposed.file_name).write_text(proposed.yaml_text(), encoding="utf-8")
+        path = Path(scratch) / proposed.file_name
+        path.write_text(proposed.yaml_text(), encoding="utf-8")
         try:
-            loaded = load_patterns(Path(scratch))
+            # The loader's own file reader (this package's), not load_patterns: that would rebuild
+            # every packaged pattern's matchers just to check one.
+            loaded = [pattern for pattern, enabled in _read_pattern_file(path) if enabled]
         except ConfigError as error:  # a check above should have caught it; say what the loader said
             raise _reject("invalid_regex", f"the pattern file would not load: {error.message}",
                           error.hint) from None
-    return loaded.subset([proposed.id])
+    return PatternSet(loaded)
 
 
 def propose_pattern(category: str, regex: str, example_line: str, explanation: str | None = None,

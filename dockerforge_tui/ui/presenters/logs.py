@@ -294,8 +294,35 @@ def log_palette(variables: Mapping[str, str]) -> LogPalette:
 
 
 def source_colour(name: str, palette: LogPalette) -> str:
-    """The colour of one source: the same for a name in every session (a stable hash, not ``hash()``)."""
-    return palette.sources[zlib.crc32(name.lstrip("/").encode("utf-8")) % len(palette.sources)]
+    """The preferred colour of one source: the same for a name in every session (a stable hash, not ``hash()``)."""
+    return palette.sources[_preferred_slot(name, palette)]
+
+
+def _preferred_slot(name: str, palette: LogPalette) -> int:
+    return zlib.crc32(name.lstrip("/").encode("utf-8")) % len(palette.sources)
+
+
+def assign_source_colours(names: Iterable[str], palette: LogPalette) -> dict[str, str]:
+    """A distinct colour per source, given in the order the sources appeared.
+
+    Each name gets its preferred colour (:func:`source_colour`) unless a source that
+    appeared earlier already has it; then the next free one. So a source's colour never
+    changes while it is shown, and two sources share a colour only when there are more
+    sources than colours.
+    """
+    colours: dict[str, str] = {}
+    used: dict[int, int] = {}
+    count = len(palette.sources)
+    for name in names:
+        if name in colours:
+            continue
+        preferred = _preferred_slot(name, palette)
+        fewest = min(used.get(slot, 0) for slot in range(count))
+        slot = next(candidate % count for candidate in range(preferred, preferred + count)
+                    if used.get(candidate % count, 0) == fewest)
+        used[slot] = used.get(slot, 0) + 1
+        colours[name] = palette.sources[slot]
+    return colours
 
 
 LEVEL_COLOURS = {"error": "error", "critical": "error", "fatal": "error", "warning": "warning", "warn": "warning"}
@@ -313,13 +340,14 @@ class RowStyle:
 
 def line_texts(line: LogLine, style: RowStyle, palette: LogPalette, *, spans: Sequence[tuple[int, int]] = (),
                current: bool = False, burst: bool = False, context: bool = False,
-               base_style: Style | None = None) -> tuple[Text, Text]:
+               base_style: Style | None = None, source_colours: Mapping[str, str] | None = None) -> tuple[Text, Text]:
     """The two parts of one line's row: the fixed-width prefix (gutter, timestamp, source) and the body.
 
     ``spans`` are search matches in the cleaned text; ``current`` marks the match
     ``n``/``N`` moved to; ``burst`` puts the burst marker in the gutter; ``context``
     dims a line shown only as context of a match. ``base_style`` (the widget's colours)
-    is under everything.
+    is under everything. ``source_colours`` (from :func:`assign_source_colours`) colours
+    the source column; a name missing there gets its preferred colour.
     """
     base = base_style or Style()
     # Styles go in spans, not Text.style: Text.render() drops the base style of a span-less text.
@@ -330,7 +358,7 @@ def line_texts(line: LogLine, style: RowStyle, palette: LogPalette, *, spans: Se
         prefix.append(" ")
     if style.source_width:
         prefix.append(source_label(line.container_name, style.source_width),
-                      style=f"bold {source_colour(line.container_name, palette)}")
+                      style=f"bold {_colour_of(line.container_name, palette, source_colours)}")
         prefix.append(" ")
     prefix.stylize_before(base)
 
@@ -348,6 +376,12 @@ def line_texts(line: LogLine, style: RowStyle, palette: LogPalette, *, spans: Se
         for start, end in spans:
             body.stylize(highlight, start, end)
     return prefix, body
+
+
+def _colour_of(name: str, palette: LogPalette, assigned: Mapping[str, str] | None) -> str:
+    if assigned is not None and name in assigned:
+        return assigned[name]
+    return source_colour(name, palette)
 
 
 def prefix_width(style: RowStyle) -> int:

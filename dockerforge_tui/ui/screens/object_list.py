@@ -172,7 +172,7 @@ class ObjectListScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ObjectTable(self.columns(), self.cells, self.key_of, self.orders(), id=f"{self.PREFIX}-table")
-        yield Static("", id=f"{self.PREFIX}-status", classes="object-status")
+        yield Static("", id=f"{self.PREFIX}-status")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -128,6 +128,7 @@ class LogPane(ScrollView, can_focus=True):
         self._bursts: dict[str, OrderedDict[int, Burst]] = {}
         self._style = present.RowStyle(False, 0, timezone)
         self._palette: present.LogPalette | None = None
+        self._source_colours: dict[str, str] | None = None
         self._line_cache: LRUCache[tuple[int, bool, bool], tuple[Strip, Strip]] = LRUCache(LINE_CACHE_SIZE)
         self._row_cache: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(ROW_CACHE_SIZE)
         self._row_cache_view: tuple[int, int] = (-1, -1)
@@ -143,6 +144,7 @@ class LogPane(ScrollView, can_focus=True):
         for line in lines:
             if line.container_id not in self._source_names:
                 self._source_names[line.container_id] = line.container_name
+                self._source_colours = None  # earlier sources keep theirs: colours go in arrival order
                 self._restyle()
         bursts = self.detector.observe(lines)
         change = self.buffer.add(lines)
@@ -379,9 +381,12 @@ class LogPane(ScrollView, can_focus=True):
         if search is not None:
             spans = search.spans(present.clean_text(line.text))
             context = self.rows.filtering and not spans
-        prefix, body = present.line_texts(line, self._style, self._theme_palette(), spans=spans,
+        palette = self._theme_palette()
+        if self._source_colours is None:
+            self._source_colours = present.assign_source_colours(self._source_names.values(), palette)
+        prefix, body = present.line_texts(line, self._style, palette, spans=spans,
                                           current=current, burst=burst, context=context,
-                                          base_style=self.rich_style)
+                                          base_style=self.rich_style, source_colours=self._source_colours)
         console = self.app.console
         # Cell widths from the presenter, not Text.cell_len: that one goes through Rich's
         # global cell-length cache, which would fill up with every log line drawn.
@@ -404,6 +409,7 @@ class LogPane(ScrollView, can_focus=True):
     def _clear_caches(self) -> None:
         self._line_cache.clear()
         self._row_cache.clear()
+        self._source_colours = None  # recomputed from the palette, in the sources' order
 
     # -- layout -------------------------------------------------------------------------
 
