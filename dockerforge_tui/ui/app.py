@@ -7,7 +7,12 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from dataclasses import dataclass
+
+from textual import on, work
 from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.worker import get_current_worker
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
@@ -20,7 +25,8 @@ from dockerforge_tui.services.docker.connection import EngineConnection, connect
 from dockerforge_tui.services.docker.contexts import docker_config_dir, list_contexts
 from dockerforge_tui.services.docker.session import EngineSession
 from dockerforge_tui.services.docker.watch import ContainerWatcher
-from dockerforge_tui.services.issues import IssueStore
+from dockerforge_tui.services.issues import IssueChange, IssueStore
+from dockerforge_tui.services.issues.monitor import IssueMonitor
 from dockerforge_tui.ui.commands.containers import ContainerCommands
 from dockerforge_tui.ui.keymap import bindings_of, keymap_problems
 from dockerforge_tui.ui.screens.choice import ChoiceScreen
@@ -68,7 +74,8 @@ class DockerForgeApp(App):
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
                  services: DashboardServices, clock: Callable[[], float] = time.time,
-                 themes: Iterable[Theme] = (), retry_delays: tuple[float, float] = (0.5, 5.0)) -> None:
+                 themes: Iterable[Theme] = (), retry_delays: tuple[float, float] = (0.5, 5.0),
+                 monitor: IssueMonitor | None = None) -> None:
         super().__init__()
         for theme in themes:
             self.register_theme(theme)
@@ -81,16 +88,50 @@ class DockerForgeApp(App):
         self._clock = clock
         self._command_history: list[str] = []
         self._retry_delays = retry_delays
+        self._monitor = monitor
+        self.open_issue_count = 0
         self.theme = settings.ui.theme
         self.set_keymap(dict(settings.ui.keymap))
         if self.readonly:
             self.title = f"{self.TITLE} [READ-ONLY]"
 
+    @dataclass
+    class IssuesChanged(Message):
+        """The live monitor opened, updated or reopened issues."""
+
+        changes: tuple[IssueChange, ...]
+
     def on_mount(self) -> None:
         self.push_screen(ContainersScreen(self._watcher, clock=self._clock))
+        if self._monitor is not None:
+            self.follow_issues()
 
     def on_unmount(self) -> None:
+        if self._monitor is not None:
+            self._monitor.close()
         self.services.engine.close()
+
+    @work(thread=True, exclusive=True, group="issue-monitor")
+    def follow_issues(self) -> None:
+        """Forward the live monitor's issue changes to the app."""
+        worker = get_current_worker()
+        for changes in self._monitor.changes():
+            if worker.is_cancelled:
+                break
+            self.post_message(self.IssuesChanged(changes))
+
+    @on(IssuesChanged)
+    def _issues_changed(self, message: IssuesChanged) -> None:
+        from dockerforge_tui.services.issues import severity_rank
+
+        for change in message.changes:
+            issue = change.issue
+            if change.kind in ("opened", "reopened") and severity_rank(issue.severity) >= severity_rank("error"):
+                where = ", ".join(issue.containers[-2:]) or issue.container_key
+                self.notify(f"{issue.title} in {where} (I for issues)", title=f"{change.kind}: {issue.severity}",
+                            severity="error", timeout=8)
+        self.open_issue_count = sum(1 for change in message.changes if change.kind in ("opened", "reopened"))
+        self._containers_screen().issues_changed()
 
     # -- help and command mode ----------------------------------------------------------
 
@@ -309,4 +350,8 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         custom_commands=parse_custom_commands(
             [command.model_dump() for command in settings.custom_commands]),
     )
-    return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes, retry_delays=retry_delays)
+    monitor = None
+    if watch_engine and settings.monitoring.live:
+        monitor = IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval)
+    return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes, retry_delays=retry_delays,
+                          monitor=monitor)

@@ -73,7 +73,7 @@ class ComposeProjectDir:
             all=True, filters={"label": f"com.docker.compose.project={self.name}"})]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def local_tag(docker_client):
     """The busybox image tagged under an unreachable registry (removed at teardown)."""
     repository = f"{UNREACHABLE_REGISTRY}/dftest-{uuid.uuid4().hex[:8]}/busybox"
@@ -82,9 +82,20 @@ def local_tag(docker_client):
     docker_client.images.remove(f"{repository}:latest")
 
 
+@pytest.fixture(scope="module")
+def shared_project(tmp_path_factory, local_tag):
+    """A running project shared by the tests that leave it running; always ``down -v`` at teardown."""
+    project = ComposeProjectDir(tmp_path_factory.mktemp("compose") / "app", local_tag)
+    try:
+        project.up()
+        yield project
+    finally:
+        project.down()
+
+
 @pytest.fixture
 def compose_project(tmp_path, local_tag):
-    """A running project; always ``down -v`` at teardown, pass or fail."""
+    """A running project of its own (for the test that takes it down); always ``down -v`` at teardown."""
     project = ComposeProjectDir(tmp_path / "app", local_tag)
     try:
         project.up()
@@ -120,37 +131,37 @@ async def finished(pilot, screen: ComposeScreen, timeout: float = 60) -> None:
 # --- compose ---------------------------------------------------------------------------------
 
 
-async def test_compose_lists_follows_events_and_runs_up_and_restart(docker_client, compose_project):
+async def test_compose_lists_follows_events_and_runs_up_and_restart(docker_client, shared_project):
     app = dashboard()
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_compose(pilot, compose_project)
-        project = listed(screen, compose_project.name)
+        screen = await open_compose(pilot, shared_project)
+        project = listed(screen, shared_project.name)
         assert [service.name for service in project.services] == ["web"]
         assert project.status == "running(1)"
         assert "running" in str(screen.query_one("#compose-services").render())
 
         # A container stopped behind the dashboard's back: the list follows the events.
-        (container_id,) = compose_project.container_ids(docker_client)
+        (container_id,) = shared_project.container_ids(docker_client)
         await in_thread(docker_client.containers.get(container_id).stop, timeout=0)
-        await wait_until(pilot, lambda: listed(screen, compose_project.name).status == "exited(1)", timeout=5,
+        await wait_until(pilot, lambda: listed(screen, shared_project.name).status == "exited(1)", timeout=5,
                          what="the stopped state from the events")
 
         await pilot.press("u")
-        assert screen.running_command == (compose_project.name, "up")
+        assert screen.running_command == (shared_project.name, "up")
         await finished(pilot, screen)
-        assert listed(screen, compose_project.name).running == 1
+        assert listed(screen, shared_project.name).running == 1
         output = screen.query_one("#compose-output")
         assert output.has_class("-open")
-        assert any(line.startswith("$ docker-compose -p " + compose_project.name) and line.endswith(" up -d")
+        assert any(line.startswith("$ docker-compose -p " + shared_project.name) and line.endswith(" up -d")
                    for line in output.lines), output.lines
         assert output.lines[-1].startswith("→ exit 0")
 
         await pilot.press("r")
         await finished(pilot, screen)
         assert any(line.endswith(" restart") for line in output.lines)
-        assert any(f"compose restart of {compose_project.name}: done" in text for text in notices(app))
+        assert any(f"compose restart of {shared_project.name}: done" in text for text in notices(app))
         records = [(record.verb, record.target_name, record.outcome) for record in app.services.audit.tail(5)]
-        assert records == [("compose up", compose_project.name, "ok"), ("compose restart", compose_project.name, "ok")]
+        assert records == [("compose up", shared_project.name, "ok"), ("compose restart", shared_project.name, "ok")]
 
         await pilot.press("o")
         assert not output.has_class("-open")
@@ -158,11 +169,11 @@ async def test_compose_lists_follows_events_and_runs_up_and_restart(docker_clien
         assert not isinstance(app.screen, ComposeScreen)
 
 
-async def test_pull_recreate_reports_the_failed_pull_and_recreates_nothing(docker_client, compose_project):
-    before = compose_project.container_ids(docker_client)
+async def test_pull_recreate_reports_the_failed_pull_and_recreates_nothing(docker_client, shared_project):
+    before = shared_project.container_ids(docker_client)
     app = dashboard()
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_compose(pilot, compose_project)
+        screen = await open_compose(pilot, shared_project)
         await pilot.press("p")
         await finished(pilot, screen)
         output = screen.query_one("#compose-output").lines
@@ -172,9 +183,9 @@ async def test_pull_recreate_reports_the_failed_pull_and_recreates_nothing(docke
         found = [text for text in notices(app) if "pull & recreate" in text]
         assert len(found) == 1, notices(app)
         notice = found[0]
-        assert f"compose pull & recreate of {compose_project.name}: the pull failed" in notice
+        assert f"compose pull & recreate of {shared_project.name}: the pull failed" in notice
         assert UNREACHABLE_REGISTRY in notice and "nothing was recreated" in notice
-    assert compose_project.container_ids(docker_client) == before, "nothing was recreated"
+    assert shared_project.container_ids(docker_client) == before, "nothing was recreated"
     assert [(record.verb, record.outcome) for record in app.services.audit.tail(5)] == [("compose pull", "error")]
 
 
@@ -214,17 +225,17 @@ async def test_down_asks_first_and_cancel_leaves_the_project(docker_client, comp
     assert [(record.verb, record.outcome) for record in app.services.audit.tail(5)] == [("compose down", "ok")]
 
 
-async def test_readonly_hides_and_refuses_compose_actions(docker_client, compose_project):
+async def test_readonly_hides_and_refuses_compose_actions(docker_client, shared_project):
     app = dashboard(ui={"readonly": True})
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_compose(pilot, compose_project)
+        screen = await open_compose(pilot, shared_project)
         keys = {active.binding.id for active in screen.active_bindings.values()}
         assert "compose.up" not in keys and "compose.down" not in keys and "compose.cursor_down" in keys
         await pilot.press("u", "d", "r", "p")
         await pilot.pause(0.3)
         assert screen.running_command is None and not isinstance(app.screen, ConfirmScreen)
     assert app.services.audit.tail(5) == ()
-    assert len(compose_project.container_ids(docker_client)) == 1
+    assert len(shared_project.container_ids(docker_client)) == 1
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -229,6 +229,8 @@ class MonitoringSettings(_Section):
 
     interval: Duration = Field(default_factory=_default("monitoring", "interval"), gt=0)
     """Seconds between checks (written as a duration, e.g. "10s")."""
+    live: bool = Field(default_factory=_default("monitoring", "live"))
+    """While the dashboard runs, watch every running container's logs and events for known failures."""
 
 
 class Settings(_Section):

@@ -1,9 +1,10 @@
 """Recognise a log line's level (error, warn, info, debug) from the common ways programs print it.
 
-:func:`detect_level` runs once per collected line, so it is built for speed: one
-compiled regular expression (made from the words in ``levels.yaml``) searched over the
-line's first ``head_chars`` characters, after cheap character checks that answer most
-lines without it. The words themselves are data, in ``levels.yaml``.
+:func:`detect_level` runs once per collected line, so it is built for speed: a few
+small regular expressions (made from the words in ``levels.yaml``), each searched over
+the line's first ``head_chars`` characters only when a character its form needs is
+there (``=`` for ``level=warn``, ``"`` for JSON, a bracket, an uppercase letter). The
+words themselves are data, in ``levels.yaml``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ LEVELS = ("error", "warn", "info", "debug")
 
 @dataclass(frozen=True)
 class LevelRules:
-    """``levels.yaml``, compiled."""
+    """``levels.yaml``, compiled: one small regular expression per place a level is expected."""
 
     words: dict[str, str]
     """Lowercase word -> level."""
@@ -31,7 +32,13 @@ class LevelRules:
     glog: dict[str, str]
     """glog header letter -> level."""
     head_chars: int
-    regex: re.Pattern[str]
+    upper: re.Pattern[str]
+    """Uppercase level words (boundaries are checked in code: a leading ``\\b`` would stop the
+    regex engine from skipping ahead by first character)."""
+    json: re.Pattern[str]
+    pair: re.Pattern[str]
+    bracket: re.Pattern[str]
+    start: re.Pattern[str]
 
 
 def _alternation(words: list[str]) -> str:
@@ -51,22 +58,18 @@ def level_rules() -> LevelRules:
             words[str(name).lower()] = level
     context_only = {str(word).lower() for word in data.get("context_only", ())}
     every_word = _alternation(list(words))
-    upper_words = _alternation([word.upper() for word in words if word not in context_only])
-    keys = _alternation([str(key) for key in data["keys"]])
-    # One alternative per place a level is expected; each has exactly one named group
-    # holding the level word (or number), so ``lastgroup`` says which one matched.
-    regex = re.compile(
-        "|".join([
-            rf'"(?i:{keys})"\s*:\s*(?:"(?P<json>(?i:{every_word}))"|(?P<number>\d+)\b)',
-            rf'(?<![\w.@-])(?i:{keys})="?(?P<pair>(?i:{every_word}))\b',
-            rf'[\[<](?:\w+:)?(?P<bracket>(?i:{every_word}))[\]>]',
-            rf'^(?P<start>(?i:{every_word})):',
-            rf'\b(?P<upper>{upper_words})\b',
-        ])
-    )
+    keys = _alternation([str(key).lower() for key in data["keys"]])
     numeric = tuple(sorted(((int(k), str(v)) for k, v in data["numeric"].items()), reverse=True))
-    return LevelRules(words=words, numeric=numeric, glog={str(k): str(v) for k, v in data["glog"].items()},
-                      head_chars=int(data["head_chars"]), regex=regex)
+    # All but ``upper`` run on the lowercased head, so they need no case-insensitive flag.
+    return LevelRules(
+        words=words, numeric=numeric, glog={str(k): str(v) for k, v in data["glog"].items()},
+        head_chars=int(data["head_chars"]),
+        upper=re.compile(_alternation([word.upper() for word in words if word not in context_only])),
+        json=re.compile(rf'"(?:{keys})"\s*:\s*(?:"({every_word})"|(\d+)\b)'),
+        pair=re.compile(rf'(?:{keys})="?({every_word})\b'),
+        bracket=re.compile(rf'[\[<](?:\w+:)?({every_word})[\]>]'),
+        start=re.compile(rf'({every_word}):'),
+    )
 
 
 def _number_level(number: int, numeric: tuple[tuple[int, str], ...]) -> str | None:
@@ -81,34 +84,67 @@ def _is_glog_header(text: str) -> bool:
     return len(text) > 8 and text[1:5].isdigit() and text[5] == " " and text[8] == ":"
 
 
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 def detect_level(text: str) -> str | None:
     """Return ``"error"``, ``"warn"``, ``"info"``, ``"debug"`` or None for one log line.
 
-    The first level found in the line's head wins, in any of the forms ``levels.yaml``
-    describes: JSON (``"level":"warn"``, pino's ``"level":50``), logfmt (``level=warn``),
-    brackets (``[ERROR]``, ``[core:error]``), ``error:`` at the start, an uppercase word
-    (``2026-11-25 02:40:14,123 ERROR ...``), or a glog header (``E1125 02:40:14...``).
+    The earliest level in the line's head wins, in any of the forms ``levels.yaml``
+    describes: an uppercase word (``2026-11-25 02:40:14,123 ERROR ...``), JSON
+    (``"level":"warn"``, pino's ``"level":50``; the whole object is searched), logfmt
+    (``level=warn``), brackets (``[error]``, ``[core:error]``), ``error:`` at the start, or
+    a glog header (``E1125 02:40:14...``).
+
+    Each form costs a regex search only when a character it needs is present, so a line
+    without ``=``, ``"``, brackets or uppercase letters is answered by a few ``in`` tests.
     """
-    rules = _RULES or level_rules()
+    rules = _RULES
     first = text[:1]
     if first in rules.glog and _is_glog_header(text):
         return rules.glog[first]
-    match = rules.regex.search(text, 0, rules.head_chars)
-    if match is None:
-        return None
-    group = match.lastgroup
-    if group == "number":
-        return _number_level(int(match.group("number")), rules.numeric)
-    return rules.words.get(match.group(group).lower())  # type: ignore[arg-type]
+    head = text[:rules.head_chars]
+    lower = head.lower()
+    words = rules.words
+    level = None
+    position = len(head)
+    if lower != head:  # some uppercase letter: maybe ERROR, WARN...
+        upper = rules.upper
+        match = upper.search(head)
+        while match is not None:
+            start, end = match.span()
+            if (start == 0 or not _is_word_char(head[start - 1])) and (end == len(head)
+                                                                         or not _is_word_char(head[end])):
+                if start == 0:
+                    return words[match.group().lower()]
+                position, level = start, words[match.group().lower()]
+                break
+            match = upper.search(head, start + 1)
+    if '"' in head:
+        if first == "{":  # JSON: the level key may come after a long message
+            match = rules.json.search(text[:1024].lower())
+            if match is not None:
+                word, number = match.groups()
+                return words[word] if word else _number_level(int(number), rules.numeric)
+        else:
+            match = rules.json.search(lower, 0, position)
+            if match is not None:
+                word, number = match.groups()
+                position, level = match.start(), words[word] if word else _number_level(int(number), rules.numeric)
+    if "=" in head:
+        match = rules.pair.search(lower, 0, position)
+        if match is not None:
+            position, level = match.start(), words[match.group(1)]
+    if "[" in head or "<" in head:
+        match = rules.bracket.search(lower, 0, position)
+        if match is not None:
+            position, level = match.start(), words[match.group(1)]
+    if ":" in head[:16]:
+        match = rules.start.match(lower)
+        if match is not None:
+            return words[match.group(1)]
+    return level
 
 
-_RULES: LevelRules | None = None
-
-
-def _preload() -> None:
-    # Loading at import keeps the per-line path free of a cache lookup.
-    global _RULES
-    _RULES = level_rules()
-
-
-_preload()
+_RULES: LevelRules = level_rules()  # loaded at import: the per-line path makes no cache lookup

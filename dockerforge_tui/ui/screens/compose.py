@@ -413,11 +413,17 @@ class ComposeScreen(Screen):
             parts.append(problem)
         self.query_one("#compose-status", Static).update(" · ".join(parts))
 
+    def _busy(self) -> bool:
+        """True (with a notice) while a compose action runs: one at a time."""
+        if self._command_running is None:
+            return False
+        running_project, running_verb = self._command_running
+        self.notify(f"compose {VERB_LABELS.get(running_verb, running_verb)} on {running_project} is still "
+                    "running: wait for it to finish", severity="warning")
+        return True
+
     def _start(self, project: ComposeProject, verb: str, remove_volumes: bool = False) -> None:
-        if self._command_running is not None:
-            running_project, running_verb = self._command_running
-            self.notify(f"compose {VERB_LABELS.get(running_verb, running_verb)} on {running_project} is still "
-                        "running: wait for it to finish", severity="warning")
+        if self._busy():
             return
         self._command_running = (project.name, verb)
         self._show_status()
@@ -478,10 +484,8 @@ class ComposeScreen(Screen):
         project = self._selected_or_notice()
         if project is None:
             return
-        if self._command_running is not None:
-            self._start(project, "down")  # only says what is still running
-            return
-        self.preview_down(project, remove_volumes)
+        if not self._busy():
+            self.preview_down(project, remove_volumes)
 
     def action_toggle_output(self) -> None:
         """Show or hide the output of the compose commands run so far."""

@@ -220,6 +220,20 @@ class ContainersScreen(Screen):
     def _filter_done(self) -> None:
         self.query_one(ContainerTable).focus()
 
+    def issues_changed(self) -> None:
+        """The live monitor recorded something: count the open issues again."""
+        self._count_issues()
+
+    @work(thread=True, exclusive=True, group="issue-count")
+    def _count_issues(self) -> None:
+        from dockerforge_tui.core.errors import DockerForgeError
+
+        try:
+            self._open_issues = len(self.app.services.issues.list(status=("open",)))
+        except DockerForgeError:
+            return
+        self.app.call_from_thread(self._show_status)
+
     def _show_status(self) -> None:
         table = self.query_one(ContainerTable)
         parts = [f"{table.row_count} of {len(table.container_ids)} containers",
@@ -230,6 +244,8 @@ class ContainersScreen(Screen):
             parts.append("grouped by project")
         if table.marked_ids:
             parts.append(f"{len(table.marked_ids)} marked")
+        if getattr(self, "_open_issues", 0):
+            parts.append(f"{self._open_issues} open issues (I)")
         self.query_one("#containers-status", Static).update(" · ".join(parts))
 
     def _tick(self) -> None:
