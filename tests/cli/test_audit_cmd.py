@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from dockerforge_tui.cli import registry
 from dockerforge_tui.services.audit import ActionTarget, AuditLog, ReadOnlyError, audit_path, run_action
 
 AUDIT_COMMAND = "dockerforge_tui.cli.commands.audit:COMMAND"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -101,3 +104,23 @@ def test_an_unreadable_log_is_a_one_line_error(run_cli, audit_log):
     assert result.exit_code == 5
     assert result.stderr.startswith(f"dockerforge: error: cannot read the audit log {audit_log.path}")
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_never_loads_the_ui_toolkit(tmp_path, audit_log):
+    fill(audit_log, 1)
+    code = (
+        "import sys\n"
+        "from dockerforge_tui.cli import registry\n"
+        f"registry.BUILTIN_COMMANDS['audit'] = {AUDIT_COMMAND!r}\n"
+        "from dockerforge_tui.cli.main import main\n"
+        "code = main(['audit', '--format', 'json'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print('LOADED', loaded)\n"
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert '"name": "web-0"' in result.stdout
+    assert "LOADED []" in result.stdout, "a headless command never loads the UI toolkit"

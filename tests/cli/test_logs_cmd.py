@@ -193,10 +193,12 @@ def test_export_since_and_until(run_cli, three_lines):
 
 @pytest.mark.docker
 def test_export_of_an_unknown_container_writes_nothing(run_cli, docker_client, tmp_path):
-    target = tmp_path / "never.txt"
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = folder / "never.txt"
     result = run_cli("logs", "export", f"no-such-{uuid.uuid4().hex[:8]}", "--output", str(target))
     assert result.exit_code == 4 and not target.exists()
-    assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
+    assert list(folder.iterdir()) == []  # no temporary file left behind either
 
 
 @pytest.mark.docker

@@ -1,4 +1,4 @@
-"""Fixed data for the golden-file tests: a compose project in trouble, read from inspect-shaped documents at a fixed time.
+"""Fixed data for the golden-file tests: a compose project in trouble, from inspect-shaped documents, at a fixed time.
 
 Nothing here talks to an engine: the container states are built with the same
 ``state_from_inspect`` the Docker service uses, the log lines carry fixed times, and

@@ -159,7 +159,8 @@ async def test_compose_lists_follows_events_and_runs_up_and_restart(docker_clien
         await pilot.press("r")
         await finished(pilot, screen)
         assert any(line.endswith(" restart") for line in output.lines)
-        assert any(f"compose restart of {shared_project.name}: done" in text for text in notices(app))
+        await wait_until(pilot, lambda: any(f"compose restart of {shared_project.name}: done" in text
+                                            for text in notices(app)), what="the notice")
         records = [(record.verb, record.target_name, record.outcome) for record in app.services.audit.tail(5)]
         assert records == [("compose up", shared_project.name, "ok"), ("compose restart", shared_project.name, "ok")]
 
@@ -180,9 +181,8 @@ async def test_pull_recreate_reports_the_failed_pull_and_recreates_nothing(docke
         steps = [line for line in output if line.startswith("[")]
         assert steps[0].startswith("[1/2] $ docker-compose") and steps[0].endswith(" pull")
         assert steps[1].startswith("[2/2] $ docker-compose") and steps[1].endswith(" up -d --force-recreate")
-        found = [text for text in notices(app) if "pull & recreate" in text]
-        assert len(found) == 1, notices(app)
-        notice = found[0]
+        await wait_until(pilot, lambda: any("pull & recreate" in text for text in notices(app)), what="the notice")
+        (notice,) = [text for text in notices(app) if "pull & recreate" in text]
         assert f"compose pull & recreate of {shared_project.name}: the pull failed" in notice
         assert UNREACHABLE_REGISTRY in notice and "nothing was recreated" in notice
     assert shared_project.container_ids(docker_client) == before, "nothing was recreated"

@@ -67,7 +67,9 @@ async def test_shows_a_containers_lines_and_follows_new_ones(docker_client, cont
 
         # Following: newer lines keep arriving and the newest is at the bottom of the view.
         seen = len(texts)
-        await wait_until(pilot, lambda: len(pane.shown_lines) >= seen + 10, what="more lines")
+        height = pane.scrollable_content_region.height
+        await wait_until(pilot, lambda: len(pane.shown_lines) >= max(seen + 10, height + 10),
+                         what="more lines than the pane's height")
         await pilot.pause()
         assert pane.following
         assert pane.visible_line_range()[-1] is pane.shown_lines[-1]

@@ -25,6 +25,7 @@ from dockerforge_tui.services.logs import (
     detect,
     detection_settings,
     load_patterns,
+    prepare,
     resolve_engine,
 )
 from dockerforge_tui.services.logs.engine_hyperscan import loosened, needs_utf8
@@ -385,3 +386,29 @@ def test_hyperscan_translation_is_looser_not_stricter() -> None:
     assert "^" not in loosened(anchor_to_message("^panic: "))
     assert needs_utf8("a.b") and needs_utf8("’") and needs_utf8(r"x[^y]z")
     assert not needs_utf8(r"a.*b") and not needs_utf8(r"\S+ x") and not needs_utf8(r"[^\n]*")
+
+
+def test_regex_hyperscan_cannot_compile_still_works_in_both_engines(tmp_path: Path) -> None:
+    """A lookahead (outside Hyperscan's subset) falls back to its literals there, with the same results."""
+    (tmp_path / "lookahead.yaml").write_text(
+        USER_PATTERN.format(id="custom.lookahead", regex=r"quota (?=exceeded)\w+", example="quota exceeded"),
+        encoding="utf-8",
+    )
+    (tmp_path / "python_only.yaml").write_text(
+        USER_PATTERN.format(id="custom.marked", regex=r"(\w+) and \1 again", example="x and x again").replace(
+            "    explanation:", "    python_only: true\n    explanation:"
+        ),
+        encoding="utf-8",
+    )
+    patterns = load_patterns(tmp_path).subset(["custom.lookahead", "custom.marked"])
+    lines = ["quota exceeded", "quota reached", "x and x again", "x and y again"]
+    expected = [(0, "custom.lookahead"), (2, "custom.marked")]
+    for engine in ENGINES:
+        assert [(f.line_index, f.pattern_id) for f in detect(lines, patterns, engine=engine)] == expected
+
+
+def test_prepare_compiles_ahead(tmp_path: Path) -> None:
+    patterns = load_patterns(tmp_path)
+    for engine in ENGINES:
+        assert prepare(patterns, engine=engine) == engine
+        assert patterns.engine_cache().get(engine) is not None

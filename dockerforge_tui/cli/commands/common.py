@@ -1,4 +1,4 @@
-"""What several headless commands share: time options, the engine connection, the redactor, the issue store, output files."""
+"""What the headless commands share: time options, the engine connection, redactor, issue store and output files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, TextIO
+from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
 
 from dockerforge_tui.core.atomic import NEW_FILE_MODE, atomic_write_text
 from dockerforge_tui.core.errors import NotFoundError, PermissionDeniedError, UsageError
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from dockerforge_tui.core.config import Settings
     from dockerforge_tui.core.redaction import Redactor
     from dockerforge_tui.services.docker.connection import EngineConnection
+    from dockerforge_tui.services.docker.container_scope import ContainerScope
+    from dockerforge_tui.services.docker.states import ContainerState
     from dockerforge_tui.services.issues.store import IssueStore
     from dockerforge_tui.services.logs import PatternSet
 
@@ -84,6 +86,15 @@ def user_pattern_set(ctx: "CommandContext") -> "PatternSet | None":
     return load_patterns(folder)
 
 
+def require_containers(states: "Sequence[ContainerState]", scope: "ContainerScope") -> None:
+    """Raise :class:`NotFoundError` when a ``--project``/``--label`` scope selects no container (a typo, or gone)."""
+    if states or scope.everything or scope.names:
+        return
+    raise NotFoundError(f"no containers in {scope.describe()}",
+                        hint="check the name with 'docker ps -a --filter label=com.docker.compose.project=NAME' "
+                             "(running or not, every container counts)")
+
+
 def _file_error(error: OSError, target: Path, what: str) -> Exception:
     if isinstance(error, FileNotFoundError):
         return NotFoundError(f"cannot write {what} {target}: the directory {target.parent} does not exist",
@@ -97,7 +108,8 @@ def _file_error(error: OSError, target: Path, what: str) -> Exception:
                       hint="check the path and the free disk space")
 
 
-def _output_target(path: str, what: str) -> Path:
+def check_output_path(path: str, what: str) -> Path:
+    """The file ``path`` names, after checking it can be written (its folder exists; it is no folder itself)."""
     target = Path(path).expanduser()
     if target.is_dir():
         raise UsageError(f"cannot write {what} {target}: it is a directory", hint="give a file name")
@@ -113,7 +125,7 @@ def write_output(text: str, path: str | None, ctx: "CommandContext", what: str =
         ctx.stdout.write(text)
         ctx.stdout.flush()
         return None
-    target = _output_target(path, what)
+    target = check_output_path(path, what)
     try:
         atomic_write_text(target, text)
     except OSError as error:
@@ -132,7 +144,7 @@ def output_stream(path: str | None, ctx: "CommandContext", what: str = "the outp
         yield ctx.stdout
         ctx.stdout.flush()
         return
-    target = _output_target(path, what)
+    target = check_output_path(path, what)
     try:
         descriptor, temporary_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from dockerforge_tui.cli.commands.common import (
-    TIME_HELP, connect_engine, issue_store, output_stream, parse_time, redactor_for, user_pattern_set,
+    STDOUT_NAME, TIME_HELP, check_output_path, connect_engine, issue_store, output_stream, parse_time,
+    redactor_for, require_containers, user_pattern_set,
 )
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
@@ -156,6 +157,7 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
         scope_of = ContainerScope(names=tuple(args.containers), project=args.project)
         with connect_engine(ctx) as connection:
             collected = collect_analysis(connection, scope_of, since=since, tail=args.tail, patterns=patterns)
+        require_containers(collected.states, scope_of)
         analysis = collected.analysis
         problems.extend(collected.read_problems)
         lines_read = sum(collected.lines_read.values())
@@ -257,13 +259,15 @@ def _run_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     until = parse_time(args.until, now, "--until") if args.until else None
     if since is not None and until is not None and since > until:
         raise UsageError("--since is after --until", hint="give the earlier time to --since")
+    if args.output not in (None, STDOUT_NAME):
+        check_output_path(args.output, "the export")  # fail before the engine work, not after it
     redactor = None if args.no_redact else redactor_for(ctx.settings)
     with connect_engine(ctx) as connection:
         state = read_scope_states(connection, ContainerScope(names=(args.container,)))[0]
         with output_stream(args.output, ctx, "the export") as out:
             count = write_export(iter_logs(connection, state.id, since=since, until=until), args.format, out,
                                  container=state.name, redactor=redactor)
-    if args.output not in (None, "-"):
+    if args.output not in (None, STDOUT_NAME):
         note = "" if redactor is not None else " (not redacted)"
         print(f"exported {count} lines of {state.name} to {args.output}{note}", file=ctx.stderr)
     return 0

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from dockerforge_tui.cli.commands.common import (
-    TIME_HELP, connect_engine, issue_store, parse_time, redactor_for, user_pattern_set, write_output,
+    STDOUT_NAME, TIME_HELP, check_output_path, connect_engine, issue_store, parse_time, redactor_for,
+    require_containers, user_pattern_set, write_output,
 )
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
@@ -86,6 +87,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     if args.tail is not None and args.tail <= 0:
         raise UsageError(f"--tail must be a positive number of lines, not {args.tail}", hint="e.g. --tail 500")
+    if args.output not in (None, STDOUT_NAME):
+        check_output_path(args.output, "the report")  # fail before the engine work, not after it
     now = datetime.now(timezone.utc)
     since = parse_time(args.since, now, "--since") if args.since \
         else now - timedelta(seconds=report_settings().report_since)
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     with connect_engine(ctx) as connection:
         collected = collect_analysis(connection, scope, since=since, tail=args.tail, patterns=patterns)
+    require_containers(collected.states, scope)
 
     problems = list(collected.read_problems)
     tracked = None

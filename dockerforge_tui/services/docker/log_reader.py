@@ -1,4 +1,4 @@
-"""Read what containers logged in a time window, once (no following): for ``logs analyze``, ``logs export`` and the report.
+"""Read what containers logged in a time window, once (no following): ``logs analyze``, ``logs export``, the report.
 
 :func:`iter_logs` streams one container's lines between ``since`` and ``until`` as
 :class:`LogRecord` records; :func:`read_logs` collects them (optionally only the last
@@ -20,7 +20,9 @@ from typing import Iterable, Iterator
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.api_errors import ApiSource, client_of
 from dockerforge_tui.services.docker.logs import stream_container_logs
-from dockerforge_tui.services.logs.timestamps import NANOS_PER_SECOND, engine_time, format_engine_since, split_engine_line
+from dockerforge_tui.services.logs.timestamps import (
+    NANOS_PER_SECOND, engine_time, format_engine_since, split_engine_line,
+)
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from dockerforge_tui.services.logs.detect import (
     Finding,
     available_engines,
     detect,
+    prepare,
     resolve_engine,
 )
 from dockerforge_tui.services.logs.pattern_set import (
@@ -35,5 +36,6 @@ __all__ = [
     "detect",
     "detection_settings",
     "load_patterns",
+    "prepare",
     "resolve_engine",
 ]

@@ -544,6 +544,9 @@ class LogCollector:
             delays = backoff_delays(self.first_retry, self.max_retry)
             try:
                 self._follow_engine(connection)
+                if not self._stop.is_set():
+                    # The events stream ended by itself: the engine restarted or went away.
+                    self.problem = f"the engine at {connection.endpoint.url} went away; reconnecting"
             except DockerForgeError as error:
                 if self._stop.is_set():
                     break
@@ -560,7 +563,6 @@ class LogCollector:
                 if self._owns_connections:
                     connection.close()
             if not self._stop.is_set():
-                # The events stream ended by itself: the engine restarted or went away.
                 self._stop.wait(self.first_retry)
 
     def _follow_engine(self, connection: "EngineConnection") -> None:

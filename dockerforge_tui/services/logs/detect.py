@@ -73,6 +73,18 @@ def resolve_engine(engine: str | None) -> EngineName:
     return engine  # type: ignore[return-value]
 
 
+def prepare(patterns: PatternSet | None = None, *, engine: str | None = None) -> EngineName:
+    """Build the engine's compiled form of ``patterns`` now (Hyperscan compiles for a second or two).
+
+    Call it from a worker thread at start-up so the first :func:`detect` is fast.
+    Returns the engine that was prepared.
+    """
+    pattern_set = patterns if patterns is not None else default_patterns()
+    chosen = resolve_engine(engine)
+    (engine_hyperscan.prepare if chosen == "hyperscan" else engine_python.prepare)(pattern_set)
+    return chosen
+
+
 def detect(
     lines: Iterable[str],
     patterns: PatternSet | None = None,

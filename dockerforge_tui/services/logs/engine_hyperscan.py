@@ -112,13 +112,14 @@ class _CompiledDatabase:
     def __init__(self, pattern_set: PatternSet) -> None:
         assert hyperscan is not None
         self.always: list[int] = []
-        self.exact: frozenset[int] = frozenset(unit.index for unit in pattern_set.units if reports_exactly(unit))
-        """Units whose reports are trusted without a Python ``re`` confirmation."""
+        """Units with neither a regex Hyperscan takes nor a literal: tried on every line."""
         entries: list[tuple[bytes, int, int]] = []
+        as_regex: set[int] = set()
         for unit in pattern_set.units:
             entries.extend(self._entries_for(unit, as_regex=not unit.python_only))
         try:
             self.database = self._compile(entries)
+            as_regex = {unit.index for unit in pattern_set.units if not unit.python_only}
         except hyperscan.error:
             # Find the regexes Hyperscan rejects, one by one, and fall back to their literals.
             entries = []
@@ -127,11 +128,15 @@ class _CompiledDatabase:
                 if not unit.python_only:
                     try:
                         self._compile(regex_entries)
+                        as_regex.add(unit.index)
                     except hyperscan.error:
                         regex_entries = self._entries_for(unit, as_regex=False)
                 entries.extend(regex_entries)
             self.database = self._compile(entries) if entries else None
-
+        self.exact: frozenset[int] = frozenset(
+            unit.index for unit in pattern_set.units if unit.index in as_regex and reports_exactly(unit)
+        )
+        """Units whose reports are trusted without a Python ``re`` confirmation."""
         self._local = threading.local()
 
     def scratch(self) -> Any:

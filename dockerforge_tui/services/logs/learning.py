@@ -313,7 +313,8 @@ def propose_pattern(category: str, regex: str, example_line: str, explanation: s
     for engine in engines:
         findings = detect(lines, single, engine=engine)
         if findings:
-            raise _reject("matches_benign", f"the regex also matches an ordinary log line: {lines[findings[0].line_index]!r}",
+            benign = lines[findings[0].line_index]
+            raise _reject("matches_benign", f"the regex also matches an ordinary log line: {benign!r}",
                           "make it more specific to the failure message")
     known = detect([example_line], existing if existing is not None else default_patterns())
     return replace(proposal, already_detected_by=tuple(dict.fromkeys(finding.pattern_id for finding in known)),

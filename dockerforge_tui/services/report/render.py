@@ -167,7 +167,8 @@ def render_text(report: Report) -> str:
         lines += ["", "No problems found: no container is down, restarting or unhealthy, and no open issues were seen."]
     if report.problem_containers:
         lines += ["", f"Containers needing attention: {len(report.problem_containers)}"]
-        lines += ["  " + line for line in _table([PROBLEM_COLUMNS] + [_problem_row(c) for c in report.problem_containers])]
+        rows = [PROBLEM_COLUMNS] + [_problem_row(container) for container in report.problem_containers]
+        lines += ["  " + line for line in _table(rows)]
         for container in report.problem_containers:
             if container.error:
                 lines.append(f"  {container.name}: engine error: {_cut(container.error)}")
@@ -206,7 +207,8 @@ def _md_issue(issue: ReportIssue) -> list[str]:
     if issue.last_seen is not None:
         seen += f", last {_human_time(issue.last_seen)}"
     lines = [f"### {issue.severity.upper()}: {issue.title}", "",
-             f"`{issue.id}` · {issue.status} · container `{issue.container}` · {seen} · from {', '.join(issue.sources)}",
+             f"`{issue.id}` · {issue.status} · container `{issue.container}` · {seen} · "
+             f"from {', '.join(issue.sources)}",
              "", f"> {_cut(issue.message)}"]
     if issue.evidence:
         lines += ["", "**Evidence**", "", "```text"] + [_cut(item.text) for item in issue.evidence] + ["```"]

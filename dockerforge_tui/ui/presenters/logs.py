@@ -20,7 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
-from itertools import accumulate
+from itertools import accumulate, groupby
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from rich.cells import cell_len
@@ -472,36 +472,34 @@ class MergedLogBuffer:
         self._sources.clear()
 
     def add(self, lines: Sequence[LogLine]) -> BufferChange:
-        """Buffer ``lines``, drop what no longer fits, and merge the rest in by timestamp."""
+        """Buffer ``lines``, drop what no longer fits, and merge the rest in by timestamp.
+
+        Runs for every batch on the UI thread, so the per-line work is done in bulk
+        (comprehensions, joined texts) rather than line by line.
+        """
+        if not lines:
+            return BufferChange(None, 0, frozenset(), None)
         first_new = self._arrivals + 1
-        added: list[Entry] = []
-        touched: dict[str, _SourceLines] = {}
-        for line in lines:
-            self._arrivals += 1
-            entry = (line.engine_ts_ns, self._arrivals, line)
-            source = touched.get(line.container_id)
+        added: list[Entry] = [(line.engine_ts_ns, number, line) for number, line in enumerate(lines, first_new)]
+        self._arrivals += len(added)
+        touched: list[_SourceLines] = []
+        for container_id, run in _container_runs(added):
+            source = self._sources.get(container_id)
             if source is None:
-                source = self._sources.get(line.container_id)
-                if source is None:
-                    source = self._sources[line.container_id] = _SourceLines()
-                touched[line.container_id] = source
-            source.entries.append(entry)
-            text = line.text  # text_bytes(), inlined: this loop runs for every line that arrives
-            source.bytes += len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
-            added.append(entry)
+                source = self._sources[container_id] = _SourceLines()
+            if source not in touched:
+                touched.append(source)
+            source.entries.extend(run)
+            source.bytes += _text_bytes_of(run)
 
         evicted_new: set[int] = set()
         evicted_old: list[Entry] = []
-        for source in touched.values():
-            entries = source.entries
-            while len(entries) > self.max_lines or (source.bytes > self.max_bytes and len(entries) > 1):
-                entry = entries.popleft()
-                text = entry[2].text
-                source.bytes -= len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
-                if entry[1] >= first_new:
-                    evicted_new.add(entry[1])
-                else:
-                    evicted_old.append(entry)
+        for source in touched:
+            dropped = self._trim(source)
+            if dropped:
+                split = bisect_left([entry[1] for entry in dropped], first_new)
+                evicted_old.extend(dropped[:split])
+                evicted_new.update(entry[1] for entry in dropped[split:])
         if evicted_new:
             added = [entry for entry in added if entry[1] not in evicted_new]
 
@@ -524,6 +522,43 @@ class MergedLogBuffer:
             # Timsort merges the two sorted runs in linear time.
             entries[position:] = sorted(entries[position:] + added)
         return BufferChange(position, len(added), evicted, newest_evicted)
+
+    def _trim(self, source: _SourceLines) -> list[Entry]:
+        """Drop a container's oldest lines beyond the bounds; return them, oldest first."""
+        entries = source.entries
+        excess = len(entries) - self.max_lines
+        dropped = [entries.popleft() for _ in range(excess)] if excess > 0 else []
+        if dropped:
+            source.bytes -= _text_bytes_of(dropped)
+        while source.bytes > self.max_bytes and len(entries) > 1:
+            entry = entries.popleft()
+            source.bytes -= text_bytes(entry[2].text)
+            dropped.append(entry)
+        return dropped
+
+
+def _container_runs(entries: list[Entry]) -> Iterable[tuple[str, list[Entry]]]:
+    """Consecutive entries of one container (a collector batch is a few long runs)."""
+    first_id = entries[0][2].container_id
+    if entries[-1][2].container_id == first_id and all(entry[2].container_id == first_id for entry in entries):
+        yield first_id, entries
+        return
+    for container_id, run in groupby(entries, key=lambda entry: entry[2].container_id):
+        yield container_id, list(run)
+
+
+def _cells_of(entries: Sequence[Entry]) -> list[int]:
+    """Cells each entry's cleaned text takes; plain ASCII batches (the usual) are measured in bulk."""
+    texts = [entry[2].text for entry in entries]
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable():
+        return [len(text) for text in texts]
+    return [text_cells(clean_text(text)) for text in texts]
+
+
+def _text_bytes_of(entries: Sequence[Entry]) -> int:
+    """UTF-8 bytes of the entries' texts, measured on their concatenation (one C-level pass)."""
+    return text_bytes("".join([entry[2].text for entry in entries]))
 
 
 def remove_entries(entries: list[Entry], arrivals: frozenset[int], newest: tuple[int, int],
@@ -680,11 +715,6 @@ class LogRows:
         """Index in :attr:`visible` of the line with this ``(timestamp, arrival)``, or of the next one shown."""
         return bisect_left(self.visible, key)
 
-    def is_match(self, entry: Entry) -> bool:
-        """True when the line matches the search."""
-        position = bisect_left(self.matches, entry[:2])
-        return position < len(self.matches) and self.matches[position][1] == entry[1]
-
     def next_match(self, after: tuple[int, int] | None) -> Entry | None:
         """The first match after ``after`` (from the top when ``None``), wrapping around."""
         if not self.matches:
@@ -729,10 +759,9 @@ class LogRows:
     def _relayout(self) -> None:
         self._heights.clear()
         self._offsets[:] = [0]
-        if self.wrap_width:
+        if self.wrap_width and self.visible:
             width = self.wrap_width
-            self._heights.extend(wrapped_row_count(text_cells(clean_text(entry[2].text)), width)
-                                 for entry in self.visible)
+            self._heights.extend(-(-count // width) or 1 for count in _cells_of(self.visible))
             self._offsets.extend(accumulate(self._heights))
 
     def _refresh_from(self, start: int) -> None:
@@ -750,24 +779,17 @@ class LogRows:
         else:
             shown = entries[start:]
         self.visible.extend(shown)
-        widest = self._max_cells
+        if not shown:
+            return
+        cells = _cells_of(shown)
+        self._max_cells = max(self._max_cells, max(cells))
         if self.wrap_width:
             width = self.wrap_width
-            heights = []
-            for entry in shown:
-                cells = text_cells(clean_text(entry[2].text))
-                widest = max(widest, cells)
-                heights.append(wrapped_row_count(cells, width))
+            heights = [-(-count // width) or 1 for count in cells]
             self._heights.extend(heights)
             running = accumulate(heights, initial=self._offsets[-1])
             next(running)  # ``initial`` itself comes first: it is already the last offset
             self._offsets.extend(running)
-        else:
-            for entry in shown:
-                cells = text_cells(clean_text(entry[2].text))
-                if cells > widest:
-                    widest = cells
-        self._max_cells = widest
 
     def _shown_with_context(self, start: int) -> list[Entry]:
         """Lines from buffer index ``start`` on that match or lie within ``context`` lines of a match."""

@@ -170,7 +170,7 @@ class AuditScreen(Screen):
     def _audit_loaded(self, message: AuditLoaded) -> None:
         self._loading = False
         if message.error:
-            self.notify(message.error + "\ncheck the data directory's permissions", severity="error")
+            self.notify(message.error + "\ncheck the data directory's permissions", severity="error", markup=False)
             return
         self._signature = message.signature
         if message.records is not None:

@@ -63,10 +63,10 @@ class ComposeScreen(Screen):
     CSS_PATH = "../styles/compose.tcss"
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="compose.cursor_down"),
-        Binding("k", "cursor_up", "Up", show=False, id="compose.cursor_up"),
-        Binding("g", "cursor_top", "Top", show=False, id="compose.top"),
-        Binding("G", "cursor_bottom", "Bottom", show=False, id="compose.bottom"),
+        Binding("j", "cursor_down", "Next project", show=False, id="compose.cursor_down"),
+        Binding("k", "cursor_up", "Previous project", show=False, id="compose.cursor_up"),
+        Binding("g", "cursor_top", "First project", show=False, id="compose.top"),
+        Binding("G", "cursor_bottom", "Last project", show=False, id="compose.bottom"),
         Binding("u", "up", "Up", id="compose.up"),
         Binding("r", "restart", "Restart", id="compose.restart"),
         Binding("p", "pull_recreate", "Pull+recreate", id="compose.pull_recreate"),
@@ -300,7 +300,7 @@ class ComposeScreen(Screen):
     @on(ListFailed)
     def _list_failed(self, message: ListFailed) -> None:
         self.notify(f"{message.message}\n{message.hint}" if message.hint else message.message,
-                    title="Compose projects", severity="error")
+                    title="Compose projects", severity="error", markup=False)
         self._show_status(problem=message.message)
 
     @on(ProjectsChanged)
@@ -342,7 +342,7 @@ class ComposeScreen(Screen):
             output.write_lines(done.output.splitlines())
         output.write_line(f"→ exit {done.exit_code} after {done.duration:.1f}s")
         text, severity = compose_outcome(message.project, message.verb, done, message.steps)
-        self.notify(text, title="Compose", severity=severity, timeout=8 if severity == "error" else 4)
+        self.notify(text, title="Compose", severity=severity, timeout=8 if severity == "error" else 4, markup=False)
         self._show_status()
         if self._live:
             self.load_projects()
@@ -355,7 +355,7 @@ class ComposeScreen(Screen):
         if output.has_class("-open"):
             output.write_line(f"✗ {message.message}")
         text = f"{message.message}\n{message.hint}" if message.hint else message.message
-        self.notify(text, title="Compose", severity="error", timeout=8)
+        self.notify(text, title="Compose", severity="error", timeout=8, markup=False)
         self._show_status()
 
     @on(DataTable.RowHighlighted, "#compose-projects")
@@ -419,7 +419,7 @@ class ComposeScreen(Screen):
             return False
         running_project, running_verb = self._command_running
         self.notify(f"compose {VERB_LABELS.get(running_verb, running_verb)} on {running_project} is still "
-                    "running: wait for it to finish", severity="warning")
+                    "running: wait for it to finish", severity="warning", markup=False)
         return True
 
     def _start(self, project: ComposeProject, verb: str, remove_volumes: bool = False) -> None:

@@ -198,7 +198,7 @@ class EventsScreen(Screen):
         self._problem = f"{message.message} · retrying in {message.retry_in:g}s"
         if first:
             text = f"{message.message}\n{message.hint}" if message.hint else message.message
-            self.notify(text, title="Event stream", severity="error", timeout=8)
+            self.notify(text, title="Event stream", severity="error", timeout=8, markup=False)
         self._show_status()
 
     @on(EventTable.ViewChanged)

@@ -69,6 +69,8 @@ class ContainerTable(DataTable):
         self.sort_column = "name"
         self.sort_reverse = False
         self.grouped = False
+        self._palette_theme: str | None = None
+        self._palette_cache: dict[str, str] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -141,14 +143,16 @@ class ContainerTable(DataTable):
         self._sync()
 
     def show_stats(self, samples: Iterable[StatsSample]) -> None:
-        """Update the stats cells of the sampled containers."""
+        """Update the stats cells of the sampled containers (only those four cells are recomputed)."""
         resort = self.sort_column in ("cpu", "memory", "net", "block")
         for sample in samples:
             container = self._containers.get(sample.container_id)
-            if container is not None:
-                self._samples[sample.container_id] = sample
-                if sample.container_id in self._shown:
-                    self._refresh_row(container)
+            if container is None or not container.is_running:
+                continue
+            self._samples[sample.container_id] = sample
+            if sample.container_id in self._shown:
+                for key, value in self._stats_cells(container, sample).items():
+                    self._set_cell(container.id, key, value)
         if resort:
             self._sync()
 
@@ -283,13 +287,27 @@ class ContainerTable(DataTable):
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
     def _palette(self) -> dict[str, str]:
+        # Resolved once per theme, not once per cell: this runs for every row update.
         try:
-            return theme_palette(self.app, PALETTE_NAMES)
+            theme = self.app.theme
         except Exception:  # not mounted in an app yet
             return {}
+        if self._palette_theme != theme:
+            self._palette_cache = theme_palette(self.app, PALETTE_NAMES)
+            self._palette_theme = theme
+        return self._palette_cache
 
     def _mark_cell(self, container_id: str) -> Text:
         return Text(MARK if container_id in self._marked else " ", style=self._palette().get("accent", ""))
+
+    @staticmethod
+    def _stats_cells(container: ContainerSummary, sample: StatsSample | None) -> dict[str, Text | str]:
+        return {
+            "cpu": present.cpu_text(sample),
+            "memory": present.memory_text(sample, container.mem_limit),
+            "net": present.io_text(sample.net_rx, sample.net_tx) if sample else present.EMPTY,
+            "block": present.io_text(sample.block_read, sample.block_write) if sample else present.EMPTY,
+        }
 
     def _cells(self, container: ContainerSummary) -> dict[str, Text | str]:
         palette = self._palette()
@@ -300,16 +318,13 @@ class ContainerTable(DataTable):
             "name": present.name_text(container),
             "state": present.state_text(container, palette),
             "health": present.health_text(container, palette),
-            "cpu": present.cpu_text(sample),
-            "memory": present.memory_text(sample, container.mem_limit),
             "uptime": present.format_uptime(container, self._clock()),
             "restarts": str(container.restart_count) if container.restart_count is not None else present.EMPTY,
             "ports": Text(present.format_ports(container.ports), no_wrap=True, end=""),
             "project": Text(f"{project}/{container.compose_service}" if project else present.EMPTY,
                             no_wrap=True, end=""),
             "image": Text(container.image, no_wrap=True, end=""),
-            "net": present.io_text(sample.net_rx, sample.net_tx) if sample else present.EMPTY,
-            "block": present.io_text(sample.block_read, sample.block_write) if sample else present.EMPTY,
+            **self._stats_cells(container, sample),
         }
 
     def _refresh_row(self, container: ContainerSummary) -> None:

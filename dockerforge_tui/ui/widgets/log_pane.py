@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -35,11 +36,11 @@ if TYPE_CHECKING:
 
 BURSTS_KEPT_PER_CONTAINER = 256
 """Burst seconds remembered per container (for the gutter marks); older ones are forgotten."""
-LINE_CACHE_SIZE = 128
-"""Rendered lines (prefix and body strips) kept: a screenful or two. Strips are heavy (each
-carries its own crop caches), so these caches are sized to the viewport, not the buffer."""
+LINE_CACHE_SIZE = 256
+"""Styled lines (prefix and body texts) kept: a few screenfuls, for wrapped rows and sideways scrolls."""
 ROW_CACHE_SIZE = 256
-"""Rendered screen rows kept (rows of wrapped lines count separately)."""
+"""Drawn screen rows kept (rows of wrapped lines count separately). Strips are heavy (each
+carries its own crop caches), so this is sized to the viewport, not to the buffer."""
 
 
 class LogPane(ScrollView, can_focus=True):
@@ -82,8 +83,8 @@ class LogPane(ScrollView, can_focus=True):
         Binding("0", "request_range(None)", "Tail", show=False, id="logs.range_tail"),
         Binding("up,k", "scroll_up", "Scroll up", show=False, id="logs.scroll_up"),
         Binding("down,j", "scroll_down", "Scroll down", show=False, id="logs.scroll_down"),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="logs.page_up"),
-        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="logs.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="logs.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="logs.page_down"),
         Binding("home,g", "scroll_home", "Oldest line", show=False, id="logs.oldest"),
         Binding("left,h", "scroll_left", "Scroll left", show=False, id="logs.scroll_left"),
         Binding("right,l", "scroll_right", "Scroll right", show=False, id="logs.scroll_right"),
@@ -128,8 +129,9 @@ class LogPane(ScrollView, can_focus=True):
         self._bursts: dict[str, OrderedDict[int, Burst]] = {}
         self._style = present.RowStyle(False, 0, timezone)
         self._palette: present.LogPalette | None = None
+        self._base: Style | None = None
         self._source_colours: dict[str, str] | None = None
-        self._line_cache: LRUCache[tuple[int, bool, bool], tuple[Strip, Strip]] = LRUCache(LINE_CACHE_SIZE)
+        self._line_cache: LRUCache[tuple[int, bool, bool], tuple[Text, Text]] = LRUCache(LINE_CACHE_SIZE)
         self._row_cache: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(ROW_CACHE_SIZE)
         self._row_cache_view: tuple[int, int] = (-1, -1)
         self._scrolling_ourselves = False
@@ -323,6 +325,7 @@ class LogPane(ScrollView, can_focus=True):
         super().notify_style_update()
         if hasattr(self, "_line_cache"):  # Textual calls this from the base constructor too
             self._palette = None
+            self._base = None
             self._clear_caches()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -343,7 +346,7 @@ class LogPane(ScrollView, can_focus=True):
             self._row_cache_view = (scroll_x, width)
         located = self.rows.locate(scroll_y + y)
         if located is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         index, part = located
         entry = self.rows.visible[index]
         current = entry[:2] == self.current_match
@@ -359,17 +362,29 @@ class LogPane(ScrollView, can_focus=True):
 
     def _render_row(self, entry: present.Entry, part: int, current: bool, burst: bool,
                     scroll_x: int, width: int) -> Strip:
-        prefix, body = self._line_strips(entry, current, burst)
-        base = self.rich_style
-        prefix_cells = prefix.cell_length
+        """One screen row: the prefix (or its blank width on a wrapped row) and a slice of the body."""
+        prefix, body = self._line_texts(entry, current, burst)
+        base = self._base_style()
+        prefix_cells = present.prefix_width(self._style)
         room = max(0, width - prefix_cells)
-        if self.rows.wrap_width:
-            start = part * room
-            lead = prefix if part == 0 else Strip.blank(prefix_cells, base)
-            return Strip.join([lead, body.crop_extend(start, start + room, base)]).crop_extend(0, width, base)
-        return Strip.join([prefix, body.crop_extend(scroll_x, scroll_x + room, base)]).crop_extend(0, width, base)
+        start = part * room if self.rows.wrap_width else scroll_x
+        if body.plain.isascii():
+            # One cell per character: slice the text and render the row once, a single strip.
+            row = prefix.copy() if part == 0 else Text(" " * prefix_cells, no_wrap=True, end="")
+            shown = body[start:start + room]
+            row.append_text(shown)
+            row.append(" " * (room - len(shown)))
+            row.stylize_before(base)
+            strip = Strip(list(row.render(self.app.console)), prefix_cells + room)
+            return strip if prefix_cells <= width else strip.crop(0, width)
+        # Wide characters: cut by cells, on strips.
+        console = self.app.console
+        lead = Strip(list(prefix.render(console)), prefix_cells) if part == 0 else Strip.blank(prefix_cells, base)
+        body_strip = Strip(list(body.render(console)), present.text_cells(body.plain))
+        return Strip.join([lead, body_strip.crop_extend(start, start + room, base)]).crop_extend(0, width, base)
 
-    def _line_strips(self, entry: present.Entry, current: bool, burst: bool) -> tuple[Strip, Strip]:
+    def _line_texts(self, entry: present.Entry, current: bool, burst: bool) -> tuple[Text, Text]:
+        """The styled prefix and body of one line, cached: wrapped rows and sideways scrolls reuse them."""
         key = (entry[1], current, burst)
         cached = self._line_cache.get(key)
         if cached is not None:
@@ -384,16 +399,17 @@ class LogPane(ScrollView, can_focus=True):
         palette = self._theme_palette()
         if self._source_colours is None:
             self._source_colours = present.assign_source_colours(self._source_names.values(), palette)
-        prefix, body = present.line_texts(line, self._style, palette, spans=spans,
-                                          current=current, burst=burst, context=context,
-                                          base_style=self.rich_style, source_colours=self._source_colours)
-        console = self.app.console
-        # Cell widths from the presenter, not Text.cell_len: that one goes through Rich's
-        # global cell-length cache, which would fill up with every log line drawn.
-        strips = (Strip(list(prefix.render(console)), present.prefix_width(self._style)),
-                  Strip(list(body.render(console)), present.text_cells(body.plain)))
-        self._line_cache[key] = strips
-        return strips
+        texts = present.line_texts(line, self._style, palette, spans=spans, current=current, burst=burst,
+                                   context=context, base_style=self._base_style(),
+                                   source_colours=self._source_colours)
+        self._line_cache[key] = texts
+        return texts
+
+    def _base_style(self) -> Style:
+        """The pane's own colours (computing ``rich_style`` walks the DOM, so it is kept until styles change)."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
 
     def _theme_palette(self) -> present.LogPalette:
         if self._palette is None:
@@ -402,6 +418,7 @@ class LogPane(ScrollView, can_focus=True):
 
     def _theme_changed(self, _theme: object) -> None:
         self._palette = None
+        self._base = None
         self._clear_caches()
         self._update_status()
         self.refresh()

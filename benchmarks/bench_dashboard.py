@@ -1,0 +1,116 @@
+"""Measure the dashboard in a real terminal (tmux) against N labelled busybox containers.
+
+    .venv/bin/python benchmarks/bench_dashboard.py --containers 22 --idle 60
+    .venv/bin/python benchmarks/bench_dashboard.py --containers 100 --idle 0 --command "lazydocker"
+
+Reports: first frame (the header is drawn), list filled (every container has a row),
+idle CPU (% of one core) and resident memory over ``--idle`` seconds. ``--command``
+runs another tool the same way (anything that draws its list in the terminal), so the
+figures can be compared on the same engine; for another tool "list filled" is when the
+last container's name is on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import docker
+
+IMAGE = "dockerforge-test/busybox:latest"
+LABEL = "dockerforge.bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", "dfbench", *args], capture_output=True, text=True, check=False).stdout
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children that were waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--containers", type=int, default=22)
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement (0 skips it)")
+    parser.add_argument("--command", default=str(Path(sys.executable).with_name("dockerforge")))
+    parser.add_argument("--width", type=int, default=120)
+    parser.add_argument("--height", type=int, default=40)
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux is needed (apt-get install tmux)", file=sys.stderr)
+        return 1
+    client = docker.from_env()
+    run_id = uuid.uuid4().hex[:8]
+    names = [f"dfbench-{run_id}-{index:03d}" for index in range(args.containers)]
+    try:
+        for name in names:
+            client.containers.run(IMAGE, ["sleep", "3600"], name=name, detach=True, labels={LABEL: run_id})
+        session = f"bench-{run_id}"
+        started = time.monotonic()
+        tmux("new-session", "-d", "-s", session, "-x", str(args.width), "-y", str(args.height),
+             f"exec {args.command}")
+        pid = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").strip())
+        first_frame = list_filled = None
+        last_name = sorted(names)[-1]
+        is_dockerforge = "dockerforge" in args.command
+        while time.monotonic() - started < 60:
+            screen = tmux("capture-pane", "-p", "-t", session)
+            if first_frame is None and screen.strip():
+                first_frame = time.monotonic() - started
+            filled = (f"{len(names)} of" in screen or f"of {len(names)} containers" in screen) if is_dockerforge \
+                else last_name in screen
+            if is_dockerforge:
+                # The status line counts every container on the engine; ours are all of them here
+                # only on an otherwise empty engine, so also accept "N of M" with N == M >= ours.
+                for line in screen.splitlines():
+                    if " containers" in line and " of " in line:
+                        try:
+                            shown, total = line.strip().split(" containers")[0].split(" of ")
+                            filled = int(shown) == int(total) >= len(names)
+                        except ValueError:
+                            pass
+            if filled:
+                list_filled = time.monotonic() - started
+                break
+            time.sleep(0.01)
+        print(f"containers: {len(names)}")
+        print(f"first frame: {first_frame:.2f} s" if first_frame is not None else "first frame: never")
+        print(f"list filled: {list_filled:.2f} s" if list_filled is not None else "list filled: not within 60 s")
+        if args.idle > 0:
+            time.sleep(3)  # let start-up work settle
+            cpu_before, wall_before = process_cpu_seconds(pid), time.monotonic()
+            peak_rss = 0.0
+            while time.monotonic() - wall_before < args.idle:
+                peak_rss = max(peak_rss, resident_mb(pid))
+                time.sleep(1)
+            cpu = (process_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before) * 100
+            print(f"idle CPU over {args.idle:.0f} s: {cpu:.1f}% of one core")
+            print(f"resident memory: {resident_mb(pid):.0f} MB (peak {peak_rss:.0f} MB)")
+        tmux("kill-session", "-t", session)
+    finally:
+        for container in client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"}):
+            container.remove(force=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""``dockerforge report`` and ``dockerforge --report`` against the real engine: exit codes, formats, the issue store."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import dockerforge_tui.services.report as report_package
+from tests.report.schema_check import validation_errors
+
+SCHEMA = json.loads((Path(report_package.__file__).with_name("report.schema.json")).read_text(encoding="utf-8"))
+OOM_COMMAND = 's=aaaaaaaaaaaaaaaa; while :; do s="$s$s"; done'
+
+
+def project_labels(project: str) -> dict[str, str]:
+    return {"com.docker.compose.project": project}
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def troubled_project(containers, docker_client):
+    """A project with an OOM-killed container, one in a restart loop and one that is fine."""
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    oom = containers.run(OOM_COMMAND, mem_limit="16m", memswap_limit="16m", labels=project_labels(project))
+    loop = containers.run("echo 'worker: giving up'; exit 3", restart_policy={"Name": "always"},
+                          labels=project_labels(project))
+    fine = containers.run("sleep 300", labels=project_labels(project))
+    oom.wait(timeout=30)
+    assert docker_client.api.inspect_container(oom.id)["State"]["OOMKilled"], "the OOM container was not OOM-killed"
+    wait_for(lambda: docker_client.api.inspect_container(loop.id)["RestartCount"] >= 3)
+    return {"project": project, "oom": oom.name, "loop": loop.name, "fine": fine.name}
+
+
+@pytest.mark.docker
+def test_oom_and_restart_loop_are_reported_and_fail_on_error_exits_1(run_cli, troubled_project):
+    project = troubled_project["project"]
+    result = run_cli("report", "--project", project, "--fail-on", "error", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert validation_errors(data, SCHEMA) == []
+    problems = {item["name"]: item["problems"] for item in data["problem_containers"]}
+    assert problems[troubled_project["oom"]] == ["oom_killed", "down"]
+    assert "restarting" in problems[troubled_project["loop"]]
+    assert troubled_project["fine"] not in problems
+    categories = {(issue["containers"][0], issue["category"], issue["severity"]) for issue in data["issues"]}
+    assert (troubled_project["oom"], "out_of_memory", "critical") in categories
+    assert any(name == troubled_project["loop"] and category == "restart_loop" for name, category, _ in categories)
+    assert data["containers"]["total"] == 3 and data["scope"]["project"] == project
+    assert data["fail_on"] == "error" and data["exit_code"] == 1 and data["findings_at_threshold"] >= 2
+    assert data["engine"]["api_version"] and data["engine"]["endpoint"].startswith("unix://")
+    oom_issue = next(issue for issue in data["issues"] if issue["category"] == "out_of_memory")
+    assert any("OOMKilled=true" in item["text"] for item in oom_issue["evidence"])
+    assert any(step["issue_ids"] and oom_issue["id"] in step["issue_ids"] for step in data["next_steps"])
+
+    # recorded: `issues list` knows the same ids
+    listed = json.loads(run_cli("issues", "list", "--project", project, "--format", "json").stdout)["issues"]
+    assert {issue["id"] for issue in data["issues"]} <= {issue["id"] for issue in listed}
+
+    # the top-level flag is the same command; its options follow it
+    flag = run_cli("--report", "--project", project, "--format", "markdown", "--fail-on", "critical")
+    assert flag.exit_code == 1, flag.stderr
+    assert flag.stdout.startswith("# DockerForge report") and "## Containers needing attention" in flag.stdout
+    text = run_cli("report", "--project", project)
+    assert text.exit_code == 0  # without --fail-on, findings are not a failure
+    assert "Containers needing attention: 2" in text.stdout and "[CRITICAL] Out of memory" in text.stdout
+
+
+@pytest.mark.docker
+def test_a_healthy_project_is_clean(run_cli, containers):
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    containers.run("sleep 300", labels=project_labels(project))
+    result = run_cli("report", "--project", project, "--fail-on", "warning")
+    assert result.exit_code == 0, result.stderr
+    assert "Containers in scope: 1 (1 running" in result.stdout and "No problems found" in result.stdout
+    assert "Result: no issues at or above warning" in result.stdout
+
+
+@pytest.mark.docker
+def test_output_file_and_no_record(run_cli, containers, tmp_path):
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    failed = containers.run("echo 'Error: listen EADDRINUSE: address already in use :::3000'; exit 1",
+                            labels=project_labels(project))
+    failed.wait(timeout=30)
+    target = tmp_path / "report.json"
+    result = run_cli("--report", "--project", project, "--format", "json", "--output", str(target), "--no-record")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and f"report written to {target}" in result.stderr
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert {issue["category"] for issue in data["issues"]} == {"port_in_use", "container_exited"}
+    assert validation_errors(data, SCHEMA) == []
+    assert run_cli("issues", "list", "--all").stdout.strip() == "No tracked issues."
+
+
+def dead_socket(path: Path) -> str:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.close()
+    return f"unix://{path}"
+
+
+@pytest.mark.parametrize("command", [("report",), ("--report", "--format", "json")])
+def test_a_dead_engine_exits_3_with_a_one_line_reason(run_cli, monkeypatch, tmp_path, command):
+    dead = dead_socket(tmp_path / "dead.sock")
+    monkeypatch.setenv("DOCKER_HOST", dead)
+    started = time.monotonic()
+    result = run_cli(*command, "--fail-on", "error")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in result.stderr
+    assert lines[0].startswith("dockerforge: error: the Docker engine you chose did not answer") and dead in lines[0]
+    assert lines[1].startswith("hint: ")
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(("args", "words"), [(("--since", "last tuesday"), "--since 'last tuesday'"),
+                                             (("--fail-on", "fatal"), "--fail-on"),
+                                             (("--tail", "0"), "--tail must be a positive number"),
+                                             (("--format", "yaml"), "--format")])
+def test_usage_errors_exit_2(run_cli, args, words):
+    result = run_cli("report", *args)
+    assert result.exit_code == 2
+    assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_into_a_missing_directory_is_refused_before_the_engine_is_asked(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", dead_socket(tmp_path / "dead.sock"))
+    result = run_cli("report", "--output", str(tmp_path / "absent" / "report.txt"))
+    assert result.exit_code == 4
+    assert "the directory" in result.stderr and "does not exist" in result.stderr
+    assert not (tmp_path / "absent").exists()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("command", [("report",), ("logs", "analyze")])
+def test_a_project_without_containers_is_not_found(run_cli, docker_client, command):
+    project = f"dfrep-none-{uuid.uuid4().hex[:8]}"
+    result = run_cli(*command, "--project", project)
+    assert result.exit_code == 4
+    assert result.stderr.startswith(f"dockerforge: error: no containers in project {project}")
