@@ -205,3 +205,10 @@ def test_export_of_an_unknown_container_writes_nothing(run_cli, docker_client, t
 def test_export_into_a_missing_directory_is_not_found(run_cli, three_lines, tmp_path):
     result = run_cli("logs", "export", three_lines.name, "--output", str(tmp_path / "absent" / "x.txt"))
     assert result.exit_code == 4 and "does not exist" in result.stderr
+
+
+def test_the_export_format_choices_are_the_exporters():
+    from dockerforge_tui.cli.commands.logs import EXPORT_FORMAT_CHOICES
+    from dockerforge_tui.services.logs.export import EXPORT_FORMATS
+
+    assert EXPORT_FORMAT_CHOICES == EXPORT_FORMATS

@@ -152,3 +152,47 @@ def test_a_project_without_containers_is_not_found(run_cli, docker_client, comma
     result = run_cli(*command, "--project", project)
     assert result.exit_code == 4
     assert result.stderr.startswith(f"dockerforge: error: no containers in project {project}")
+
+
+@pytest.mark.docker
+def test_logs_that_cannot_be_read_are_listed_not_fatal(run_cli, containers):
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    silent = containers.run("echo 'nobody reads this'; sleep 300", labels=project_labels(project),
+                            log_config={"type": "none"})
+    result = run_cli("report", "--project", project, "--format", "json", "--fail-on", "error")
+    assert result.exit_code == 0, result.stderr
+    problems = json.loads(result.stdout)["read_problems"]
+    assert [problem["subject"] for problem in problems] == [f"logs of {silent.name}"]
+    assert problems[0]["message"]
+    text = run_cli("report", "--project", project).stdout
+    assert "Could not read" in text and f"logs of {silent.name}:" in text
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--report"], ["report"]),
+    (["-H", "unix:///x.sock", "--report", "--format", "json"], ["-H", "unix:///x.sock", "report", "--format", "json"]),
+    (["--theme", "--report"], ["--theme", "--report"]),  # the value of --theme, not the flag
+    (["doctor", "--report"], ["doctor", "--report"]),  # after a command name it belongs to the command
+    (["config", "path"], ["config", "path"]),
+])
+def test_the_report_flag_becomes_the_report_command(argv, expected):
+    from dockerforge_tui.cli.commands.report import expand_report_flag
+
+    assert expand_report_flag(argv, ["config", "doctor", "report"]) == expected
+
+
+def test_building_the_cli_parser_loads_no_analysis_service():
+    """Every dockerforge run builds the parser: it must not load the pattern engine or the issue services."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from dockerforge_tui.cli.main import build_parser\n"
+            "from dockerforge_tui.cli.registry import discover_commands\n"
+            "build_parser(discover_commands())\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('dockerforge_tui.services.logs',"
+            " 'dockerforge_tui.services.issues', 'dockerforge_tui.services.report.build', 'hyperscan', 'tinydb'))))\n")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

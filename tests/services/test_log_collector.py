@@ -380,3 +380,16 @@ def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(c
     finally:
         collector.close()
         consumer.join(timeout=5)
+
+
+def test_since_starts_running_containers_at_a_time_instead_of_their_tail(collect, containers, docker_client):
+    label = unique_label()
+    container = containers.run("echo early; sleep 1; echo late; sleep 300", labels=dict([label]))
+    first = collect(selector_for(label))
+    first.wait_for(lambda: first.texts(container.id) == ["early", "late"])
+    early, late = first.of(container.id)
+    middle = (early.engine_ts_ns + late.engine_ts_ns) / 2 / 1e9
+    later = collect(selector_for(label), since=middle)
+    later.wait_for(lambda: later.texts(container.id))
+    time.sleep(0.3)
+    assert later.texts(container.id) == ["late"]

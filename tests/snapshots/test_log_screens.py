@@ -71,7 +71,8 @@ def test_logs_screen_paused_with_new_lines_and_wrap(snap_compare):
     def long_lines(first: int, count: int, at: int) -> tuple:
         return tuple(log_line(f"GET /api/items/{n}?expand=owner,tags,history&page=2 200 9ms "
                               f"user_agent=\"Mozilla/5.0 (X11; Linux x86_64)\" trace={n:032x}",
-                              name="shop-web-1", ts=T0 + at * SECOND + n * MILLISECOND) for n in range(first, first + count))
+                              name="shop-web-1", ts=T0 + at * SECOND + n * MILLISECOND)
+                     for n in range(first, first + count))
 
     async def run_before(pilot):
         screen = await show_logs(pilot, shop_lines() + long_lines(0, 3, 13))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timezone
 
 import pytest
@@ -28,8 +29,9 @@ class CollectorFactory:
         self.opened: list[tuple[LogSelector, int | None, LogCollector]] = []
 
     def __call__(self, selector: LogSelector, since_seconds: int | None) -> LogCollector:
+        since = None if since_seconds is None else time.time() - since_seconds
         collector = LogCollector.from_settings(lambda: connect(self.settings.docker), selector, self.settings.logs,
-                                               first_retry=0.2, max_retry=1.0)
+                                               since=since, first_retry=0.2, max_retry=1.0)
         self.opened.append((selector, since_seconds, collector))
         return collector
 

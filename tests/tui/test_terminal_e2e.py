@@ -48,11 +48,27 @@ def terminal(isolated_dirs):
 def test_dashboard_in_a_real_terminal_shows_a_new_container_and_quits(terminal, containers):
     wait_for_screen(terminal, lambda s: "unix://" in s and "Name" in s)
     name = unique_name("dfe2e")
+    # Filter to our container: other containers on the engine may fill the screen.
+    tmux("send-keys", "-t", terminal, "/")
+    tmux("send-keys", "-t", terminal, "-l", name)
+    tmux("send-keys", "-t", terminal, "Enter")
     containers.run("sleep 300", name=name)
-    screen = wait_for_screen(terminal, lambda s: name in s, timeout=5)
+    screen = wait_for_screen(terminal, lambda s: name in s and "running" in s, timeout=5)
     row = next(line for line in screen.splitlines() if name in line)
     assert "running" in row
     assert len(screen.splitlines()) <= 24 and all(len(line) <= 80 for line in screen.splitlines())
+
+    # Every section renders in a real terminal (real colour handling, not the test driver's).
+    for key, marker in (("F2", "images"), ("F3", "volumes"), ("F4", "networks"), ("F5", "compose"),
+                        ("F6", "events"), ("F7", "system"), ("F8", "audit"), ("I", "issues")):
+        tmux("send-keys", "-t", terminal, key)
+        wait_for_screen(terminal, lambda s, marker=marker: marker in s.splitlines()[0].lower(), timeout=10)
+        tmux("send-keys", "-t", terminal, "Escape")
+        wait_for_screen(terminal, lambda s: name in s, timeout=10)
+    tmux("send-keys", "-t", terminal, "Enter")  # the detail of the selected container
+    wait_for_screen(terminal, lambda s: "Overview" in s and "Inspect" in s, timeout=10)
+    tmux("send-keys", "-t", terminal, "Escape")
+    wait_for_screen(terminal, lambda s: name in s, timeout=10)
 
     tmux("send-keys", "-t", terminal, "q")
     deadline = time.monotonic() + 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -134,3 +135,56 @@ def test_forget_drops_a_containers_history():
     assert detector.baseline("webid") is not None
     detector.forget("webid")
     assert detector.baseline("webid") is None
+
+
+class LineByLineDetector:
+    """The detector's rule written the obvious way, one line at a time, to check the bulk version against."""
+
+    def __init__(self, detector: ErrorBurstDetector) -> None:
+        self.rules = detector  # for is_error, threshold and the settings only
+        self.rates: dict[str, list] = {}  # container -> [second, errors, baseline]
+
+    def observe(self, lines):
+        grown = {}
+        for line in lines:
+            second = line.engine_ts_ns // SECOND
+            rate = self.rates.setdefault(line.container_id, [second, 0, None])
+            if second > rate[0]:
+                capped = min(float(rate[1]), self.rules.threshold(rate[2]))
+                alpha = self.rules.settings.smoothing
+                rate[2] = capped if rate[2] is None else rate[2] + alpha * (capped - rate[2])
+                rate[2] *= (1 - alpha) ** max(0, second - rate[0] - 1)
+                rate[0], rate[1] = second, 0
+            if self.rules.is_error(line):
+                rate[1] += 1
+                if rate[1] >= self.rules.threshold(rate[2]):
+                    grown[(line.container_id, rate[0])] = (line.container_name, rate[0], rate[1],
+                                                           rate[2] if rate[2] is not None else 0.0)
+        return list(grown.values())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_bulk_counting_equals_line_by_line_counting(seed):
+    randomiser = random.Random(seed)
+    detector = ErrorBurstDetector()
+    reference = LineByLineDetector(ErrorBurstDetector())
+    clocks = {"web": T0, "db": T0 + 3 * SECOND, "cache": T0}
+    texts = ["ok", "GET / 200", "ERROR boom", "Traceback (most recent call last):", "errors=0", "fine"]
+    reported = 0
+    for step in range(120):
+        batch = []
+        if step % 30 == 29:  # a spike now and then, split over this batch and the next
+            name = randomiser.choice(list(clocks))
+            batch += [log_line("ERROR spike", name=name, ts=clocks[name], level="error") for _ in range(12)]
+        for _ in range(randomiser.randint(0, 40)):
+            name = randomiser.choice(list(clocks))
+            clocks[name] += randomiser.choice([0, SECOND // 50, SECOND // 3, SECOND, 4 * SECOND])
+            spiky = randomiser.random() < 0.1
+            batch.append(log_line(randomiser.choice(texts), name=name, ts=clocks[name],
+                                  level=randomiser.choice([None, None, "info", "error" if spiky else "warn", "ERROR"])))
+        got = [(b.container_name, b.second, b.errors, round(b.baseline, 9)) for b in detector.observe(batch)]
+        want = [(name, second, errors, round(baseline, 9))
+                for name, second, errors, baseline in reference.observe(batch)]
+        assert got == want
+        reported += len(got)
+    assert reported, "the random streams should contain some bursts"

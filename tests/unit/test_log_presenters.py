@@ -194,7 +194,8 @@ def test_buffer_keeps_at_most_max_lines_per_container():
     buffer.add(numbered(30, name="db"))
     assert buffer.source_usage("webid")[0] == 100 and buffer.source_usage("dbid")[0] == 30
     assert len(buffer) == 130
-    assert [line.text for line in (entry[2] for entry in buffer.entries) if line.container_name == "web"][0] == "line 150"
+    web_lines = [entry[2].text for entry in buffer.entries if entry[2].container_name == "web"]
+    assert web_lines[0] == "line 150"
 
 
 def test_buffer_keeps_at_most_max_bytes_per_container_but_always_the_newest_line():

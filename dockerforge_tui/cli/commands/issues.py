@@ -32,18 +32,17 @@ STATUS_ACTIONS = {
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``list``, ``show`` and status actions."""
-    from dockerforge_tui.services.issues.models import severities
-    from dockerforge_tui.services.issues.store import STATUSES
-
+    # The store checks statuses and severities itself (one-line usage errors listing the valid
+    # ones): no choices here, so building the parser loads no issue service.
     actions = parser.add_subparsers(dest="issues_action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="list tracked issues (unresolved ones by default)",
                                  description="List tracked issues, most severe first. By default the open and "
                                              "acknowledged ones; --status or --all for others.")
-    listing.add_argument("--status", action="append", choices=STATUSES, metavar="STATUS",
-                         help=f"only issues with this status (repeatable): {', '.join(STATUSES)}")
+    listing.add_argument("--status", action="append", metavar="STATUS",
+                         help="only issues with this status (repeatable): open, acknowledged, resolved, ignored")
     listing.add_argument("--all", action="store_true", help="issues of every status")
-    listing.add_argument("--severity", choices=severities(), metavar="SEVERITY",
-                         help=f"only issues of this severity or worse: {', '.join(severities())}")
+    listing.add_argument("--severity", metavar="SEVERITY",
+                         help="only issues of this severity or worse: info, warning, error, critical")
     listing.add_argument("--container", metavar="NAME", help="only issues of this container or compose service")
     listing.add_argument("--project", metavar="NAME", help="only issues of this compose project")
     listing.add_argument("--since", metavar="WHEN", help=f"only issues seen since then: {TIME_HELP}")

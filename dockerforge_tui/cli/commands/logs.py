@@ -33,6 +33,8 @@ ANALYZE_SCHEMA = "dockerforge.logs-analyze"
 ANALYZE_SCHEMA_VERSION = 1
 FAIL_ON_LEVELS = ("warning", "error", "critical")
 STDIN_NAME = "-"
+EXPORT_FORMAT_CHOICES = ("text", "jsonl", "csv")
+"""``services.logs.export.EXPORT_FORMATS``, spelled out so building the parser loads no log service (a test checks)."""
 
 
 def _tail(value: str) -> int | None:
@@ -49,8 +51,7 @@ def _tail(value: str) -> int | None:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``analyze`` and ``export`` actions."""
-    from dockerforge_tui.services.logs.export import EXPORT_FORMATS
-    from dockerforge_tui.services.report.settings import report_settings
+    from dockerforge_tui.services.report.settings import report_settings  # light; the log services are not
 
     actions = parser.add_subparsers(dest="logs_action", metavar="ACTION", required=True)
     tail_default = report_settings().analyze_tail
@@ -79,7 +80,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     export.add_argument("container", metavar="CONTAINER", help="container name or id prefix")
     export.add_argument("--since", metavar="WHEN", help=f"from this time on: {TIME_HELP}")
     export.add_argument("--until", metavar="WHEN", help=f"up to this time: {TIME_HELP}")
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="text", help="output format (default: text)")
+    export.add_argument("--format", choices=EXPORT_FORMAT_CHOICES, default="text",
+                        help="output format (default: text)")
     export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     export.add_argument("--no-redact", action="store_true", help="keep secrets in the exported lines")
 
@@ -122,6 +124,7 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.services.issues.models import ContainerRef
     from dockerforge_tui.services.logs import detect
     from dockerforge_tui.services.report import build_report, collect_analysis
+    from dockerforge_tui.services.report.collect import PatternWarmUp
     from dockerforge_tui.services.report.model import ReadProblem, ReportScope
 
     chosen = [name for name, given in (("CONTAINER", bool(args.containers)), ("--project", bool(args.project)),
@@ -131,16 +134,20 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise UsageError(f"logs analyze needs one of CONTAINER, --project, --all or --file (got {what})",
                          hint="e.g. 'dockerforge logs analyze web --since 1h' or "
                               "'dockerforge logs analyze --file app.log'")
+    if args.file is not None and (args.since or args.no_record):
+        raise UsageError(f"{'--since' if args.since else '--no-record'} does not apply to --file",
+                         hint="a file is analyzed whole and never recorded; drop the option")
     now = datetime.now(timezone.utc)
     since = parse_time(args.since, now, "--since") if args.since else None
+    warm_up = PatternWarmUp(lambda: user_pattern_set(ctx)) if args.file is None else None
     settings = ctx.settings
     redactor = redactor_for(settings)
-    patterns = user_pattern_set(ctx)
     recorded: dict[str, int] | None = None
     problems: list[ReadProblem] = []
     lines_read = 0
 
     if args.file is not None:
+        patterns = user_pattern_set(ctx)
         lines, label = _read_log_file(args.file)
         lines_read = len(lines)
         source: dict[str, Any] = {"kind": "file", "file": label, "containers": [], "since": None, "tail": None}
@@ -156,7 +163,7 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
     else:
         scope_of = ContainerScope(names=tuple(args.containers), project=args.project)
         with connect_engine(ctx) as connection:
-            collected = collect_analysis(connection, scope_of, since=since, tail=args.tail, patterns=patterns)
+            collected = collect_analysis(connection, scope_of, since=since, tail=args.tail, patterns=warm_up)
         require_containers(collected.states, scope_of)
         analysis = collected.analysis
         problems.extend(collected.read_problems)

@@ -15,29 +15,29 @@ import json
 from dockerforge_tui.cli.commands.common import confirm
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
-from dockerforge_tui.core.errors import ExitCode, UserAbortError
+from dockerforge_tui.core.errors import ExitCode, UsageError, UserAbortError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``add`` and ``list`` actions."""
-    from dockerforge_tui.services.logs import detection_settings
-
-    settings = detection_settings()
+    # propose_pattern checks category and severity (one-line usage errors listing the valid ones):
+    # no choices here, so building the parser loads no log service.
     actions = parser.add_subparsers(dest="patterns_action", metavar="ACTION", required=True)
     add = actions.add_parser(
         "add", help="add a log pattern to the user pattern folder (checked, shown, confirmed)",
         description="Check a regex for a failure the packaged patterns miss and save it as a pattern file in the "
                     "user pattern folder. The regex must match --example, leave ordinary log lines alone and "
                     "contain a fixed word; '^' means the start of the message after Docker's prefixes.")
-    add.add_argument("--category", required=True, choices=list(settings.categories), metavar="CATEGORY",
-                     help=f"the failure category: {', '.join(settings.categories)}")
+    add.add_argument("--category", required=True, metavar="CATEGORY",
+                     help="the failure category (port_in_use, out_of_memory, connection_refused...; "
+                          "'dockerforge patterns list' shows them)")
     add.add_argument("--regex", required=True, metavar="REGEX", help="Python regular expression (case-insensitive)")
     add.add_argument("--example", required=True, metavar="LINE", help="a log line the pattern must recognise")
     add.add_argument("--explanation", metavar="TEXT", help="what the failure means, in a sentence or two")
     add.add_argument("--recommendation", action="append", default=[], metavar="TEXT",
                      help="a step that fixes it (repeatable); commands in `backticks`")
-    add.add_argument("--severity", choices=list(settings.severities), default="error",
-                     help="how bad it is (default: error)")
+    add.add_argument("--severity", default="error", metavar="SEVERITY",
+                     help="info, warning, error or critical (default: error)")
     add.add_argument("--id", dest="pattern_id", metavar="ID",
                      help="the pattern's id (default: learned.CATEGORY.HASH)")
     add.add_argument("--case-sensitive", action="store_true", help="match case exactly")
@@ -47,8 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                  description="List every log pattern in use: the packaged ones and those in the "
                                              "user pattern folder (which add to or replace packaged ones by id).")
     listing.add_argument("--user", action="store_true", help="only the patterns from the user pattern folder")
-    listing.add_argument("--category", choices=list(settings.categories), metavar="CATEGORY",
-                         help="only patterns of this category")
+    listing.add_argument("--category", metavar="CATEGORY", help="only patterns of this category")
     listing.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     for action in (add, listing):
         action.add_argument("-c", "--config", default=argparse.SUPPRESS, metavar="PATH",
@@ -90,10 +89,13 @@ def _run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _run_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from dockerforge_tui.services.logs import load_patterns
+    from dockerforge_tui.services.logs import detection_settings, load_patterns
     from dockerforge_tui.services.logs.learning import user_patterns_dir
 
     folder = user_patterns_dir(ctx.paths)
+    categories = detection_settings().categories
+    if args.category is not None and args.category not in categories:
+        raise UsageError(f"unknown pattern category {args.category!r}", hint=f"use one of: {', '.join(categories)}")
     patterns = load_patterns(folder)
     rows = []
     for pattern in patterns:

@@ -53,7 +53,8 @@ def expand_report_flag(argv: Sequence[str], command_names: Sequence[str]) -> lis
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the report's options."""
-    from dockerforge_tui.services.report.render import FORMATS
+    # Only the light modules: every dockerforge invocation builds this parser.
+    from dockerforge_tui.services.report.model import FORMATS
     from dockerforge_tui.services.report.settings import report_settings
 
     defaults = report_settings()
@@ -80,9 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Collect, analyze, record, render; return the exit code the findings call for."""
-    from dockerforge_tui.services.docker.container_scope import ContainerScope
-    from dockerforge_tui.services.report import build_report, collect_analysis, render, track_issues
-    from dockerforge_tui.services.report.model import ReadProblem, ReportScope
+    from dockerforge_tui.services.report.collect import PatternWarmUp
     from dockerforge_tui.services.report.settings import report_settings
 
     if args.tail is not None and args.tail <= 0:
@@ -92,13 +91,19 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     now = datetime.now(timezone.utc)
     since = parse_time(args.since, now, "--since") if args.since \
         else now - timedelta(seconds=report_settings().report_since)
+    # The pattern engine's cold start (a second or more) overlaps everything below.
+    warm_up = PatternWarmUp(lambda: user_pattern_set(ctx))
+
+    from dockerforge_tui.services.docker.container_scope import ContainerScope
+    from dockerforge_tui.services.report import build_report, collect_analysis, render, track_issues
+    from dockerforge_tui.services.report.model import ReadProblem, ReportScope
+
     settings = ctx.settings
-    patterns = user_pattern_set(ctx)
     redactor = redactor_for(settings)
     scope = ContainerScope(project=args.project, labels=tuple(args.label))
 
     with connect_engine(ctx) as connection:
-        collected = collect_analysis(connection, scope, since=since, tail=args.tail, patterns=patterns)
+        collected = collect_analysis(connection, scope, since=since, tail=args.tail, patterns=warm_up)
     require_containers(collected.states, scope)
 
     problems = list(collected.read_problems)

@@ -109,6 +109,9 @@ class _SocketBody:
         self._initial = initial
         self._nap = nap
         self._last_size = READ_SIZE
+        # One buffer for every read: a fresh megabyte per recv() would be an mmap and munmap each time.
+        self._buffer = bytearray(READ_SIZE)
+        self._view = memoryview(self._buffer)
         self._closed = False
 
     def read(self) -> bytes:
@@ -117,9 +120,9 @@ class _SocketBody:
             return data
         if self._nap and self._last_size < NAP_BELOW:
             time.sleep(self._nap)
-        data = self._sock.recv(READ_SIZE)
-        self._last_size = len(data)
-        return data
+        size = self._sock.recv_into(self._buffer)
+        self._last_size = size
+        return self._view[:size].tobytes()
 
     def close(self) -> None:
         if self._closed:

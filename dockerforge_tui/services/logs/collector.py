@@ -8,13 +8,14 @@ one that is destroyed is let go. When the engine goes away the events thread rec
 with the same capped backoff as the container watcher and wakes every reader.
 
 No line is lost or doubled across a restart: the stream is read with engine timestamps;
-a reader that attaches again asks for ``since=`` the timestamp of the last line it
-delivered (the engine includes lines stamped exactly then) and drops what it already
-delivered: lines stamped earlier, and as many lines stamped exactly then as it had
-delivered (several lines can share one nanosecond). This is tracked per output stream,
-because stdout and stderr are stamped by separate readers inside the engine, and the
-re-attach starts a second before the newest line delivered so that a line of one stream
-stamped just before a line of the other, but written after it, is not skipped.
+a reader that attaches again asks for the lines ``since=`` its last delivered line (the
+engine includes lines stamped exactly then) and drops what it already delivered: lines
+stamped earlier, and as many lines stamped exactly then as it had delivered (several
+lines can share one nanosecond). This is tracked per output stream, because stdout and
+stderr are stamped by separate readers inside the engine; for the same reason the
+re-attach starts a second (``REATTACH_OVERLAP_NS``) before the newest delivered line, so
+that a line of one stream stamped just before a line of the other, but written after
+it, is not skipped.
 
 Consumers get lines in two ways: :meth:`LogCollector.batches` yields tuples of new lines
 about ten times a second (for a UI to post as messages), and
@@ -330,18 +331,22 @@ class _Follower:
         for stream_name, raw in raw_lines:
             # The engine's layout is fixed (2026-11-25T02:40:14.123456789Z + space): lines of the
             # same second differ only in the fraction, so most lines cost two slices and an int.
-            if raw[:19] == second_key and raw[29:31] == b"Z " and raw[20:29].isdigit():
-                ts = second_ns + int(raw[20:29])
-                text = raw[31:].decode("utf-8", "replace")
-            else:
+            if raw[:19] == second_key and raw[29:31] == b"Z ":
                 try:
-                    ts, start = split_engine_line(raw)
-                except ValueError:  # no timestamp (cannot happen with timestamps=True): keep the text
-                    start = 0
-                else:
-                    if start == 31 and raw[29:31] == b"Z ":
-                        second_key, second_ns = raw[:19], ts - int(raw[20:29])
-                text = raw[start:].decode("utf-8", "replace")
+                    ts = second_ns + int(raw[20:29])
+                    text = raw[31:].decode("utf-8", "replace")
+                    append(make(container_id, name, stream_name, ts, text, level_of(text)))
+                    continue
+                except ValueError:  # not digits after all: the careful way below
+                    pass
+            try:
+                ts, start = split_engine_line(raw)
+            except ValueError:  # no timestamp (cannot happen with timestamps=True): keep the text
+                start = 0
+            else:
+                if start == 31 and raw[29:31] == b"Z ":
+                    second_key, second_ns = raw[:19], ts - int(raw[20:29])
+            text = raw[start:].decode("utf-8", "replace")
             append(make(container_id, name, stream_name, ts, text, level_of(text)))
         self._second_key, self._second_ns = second_key, second_ns
         return out
@@ -400,16 +405,16 @@ class LogCollector:
     the caller owns. Threads start at once; call :meth:`close` to stop them.
 
     Containers running when the collector starts are read from their last
-    ``initial_tail`` lines (default: ``buffer_lines``; ``"all"`` for the whole log);
-    containers that start later are read from the time the collector started, so none of
-    their lines is missed.
+    ``initial_tail`` lines (default: ``buffer_lines``; ``"all"`` for the whole log), or
+    from ``since`` (epoch seconds) when given; containers that start later are read from
+    the time the collector started, so none of their lines is missed.
     """
 
     def __init__(self, connect: "Callable[[], EngineConnection] | EngineConnection",
                  selector: LogSelector | None = None, *, buffer_lines: int = 10_000, buffer_bytes: int = 8 << 20,
                  initial_tail: int | str | None = None, max_pending_lines: int = DEFAULT_MAX_PENDING_LINES,
-                 first_retry: float = 0.5, max_retry: float = 5.0, keep_gone: int = 32,
-                 nap: float = NAP_SECONDS) -> None:
+                 since: float | None = None, first_retry: float = 0.5, max_retry: float = 5.0,
+                 keep_gone: int = 32, nap: float = NAP_SECONDS) -> None:
         if callable(connect):
             self._connect: Callable[[], EngineConnection] = connect
             self._owns_connections = True
@@ -422,6 +427,7 @@ class LogCollector:
         self.buffer_bytes = buffer_bytes
         self.initial_tail: int | None = (buffer_lines if initial_tail is None
                                          else None if initial_tail == "all" else int(initial_tail))
+        self._initial_since_ns = None if since is None else int(since * 1_000_000) * 1000
         self.first_retry = first_retry
         self.max_retry = max_retry
         self.nap = nap
@@ -616,7 +622,8 @@ class LogCollector:
                 follower.wake()  # read what it wrote while the engine was away
             elif source.running or self.selector.include_stopped:
                 if first_listing:
-                    self._follow(source, since_ns=None, tail=self.initial_tail)
+                    self._follow(source, since_ns=self._initial_since_ns,
+                                 tail=self.initial_tail if self._initial_since_ns is None else None)
                 else:
                     self._follow(source, since_ns=self._began_ns, tail=None)
         with self._lock:

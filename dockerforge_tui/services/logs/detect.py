@@ -205,7 +205,7 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
 
     # 1. Per line: patterns whose regex matched and whose context holds; one per category.
     #    A generic finding (crash) on a line that also has a specific one would be
-    #    dropped with the unit anyway, so its context rules are not even evaluated.
+    #    dropped with the unit anyway, so it is only considered when none stands.
     matched_by_line: dict[int, list[int]] = {}
     previous = None
     for line_index, unit_index in matches:
@@ -225,16 +225,20 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
     for line_index, pattern_indexes in matched_by_line.items():
         if ignored(view.message(line_index)):
             continue
-        if len(pattern_indexes) > 1 and not all(is_generic[p] for p in pattern_indexes):
-            pattern_indexes = [p for p in pattern_indexes if not is_generic[p]]
         kept: dict[str, int] = {}
-        for pattern_index in pattern_indexes:
-            pattern = patterns[pattern_index]
-            if needs_context[pattern_index] and not _context_holds(pattern, line_index, view):
-                continue
-            current = kept.get(pattern.category)
-            if current is None or _better(pattern_index, current, patterns):
-                kept[pattern.category] = pattern_index
+        # Specific patterns first; generic ones only when no specific finding stands.
+        for generic_pass in (False, True):
+            if generic_pass and kept:
+                break
+            for pattern_index in pattern_indexes:
+                if is_generic[pattern_index] != generic_pass:
+                    continue
+                pattern = patterns[pattern_index]
+                if needs_context[pattern_index] and not _context_holds(pattern, line_index, view):
+                    continue
+                current = kept.get(pattern.category)
+                if current is None or _better(pattern_index, current, patterns):
+                    kept[pattern.category] = pattern_index
         if kept:
             per_line[line_index] = kept
 

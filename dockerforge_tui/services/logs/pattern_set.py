@@ -180,16 +180,22 @@ class PatternSet:
     def gates(self) -> Gates:
         """The pure-Python engine's pre-filter strings and their units (see :mod:`literals`)."""
         if self._gates is None:
-            settings = detection_settings()
-            gated = {unit.index: unit.literals for unit in self._units if unit.literals}
-            ordinary = ordinary_log_text()
-            sweep = rare_characters(ordinary, settings.sweep_character_frequency)
-            self._gates = choose_gates(gated, ordinary, settings.common_words, sweep)
+            gated = tuple((unit.index, unit.literals) for unit in self._units if unit.literals)
+            self._gates = _gates_for(gated)
         return self._gates
 
     def engine_cache(self) -> dict[str, Any]:
         """Per-instance storage where engines keep what they compiled for this set."""
         return self._engine_cache
+
+
+@lru_cache(maxsize=8)
+def _gates_for(gated: tuple[tuple[int, frozenset[str]], ...]) -> Gates:
+    """Gate choice for these units' literals; cached because it takes a moment for a full set."""
+    settings = detection_settings()
+    ordinary = ordinary_log_text()
+    sweep = rare_characters(ordinary, settings.sweep_character_frequency)
+    return choose_gates(dict(gated), ordinary, settings.common_words, sweep)
 
 
 def load_patterns(user_dir: Path | None = None) -> PatternSet:

@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from dockerforge_tui.services.report import build_report, collect_analysis, render
+    from dockerforge_tui.services.report import build_report, collect_analysis, render, track_issues
 
     collected = collect_analysis(connection, ContainerScope(project="shop"), since=since, tail=500)
     tracked = track_issues(store, collected.analysis.observations)
@@ -12,18 +12,32 @@ Typical use::
 
 :mod:`.collect` does the engine I/O, :mod:`.build` is pure (what the golden files pin),
 :mod:`.render` turns a report into text, Markdown or JSON (``report.schema.json``).
+
+The names below are imported on first use: the CLI builds its parser from
+:mod:`.model` and :mod:`.settings` without loading the analyzers and the pattern engine.
 """
 
 from __future__ import annotations
 
-from dockerforge_tui.services.report.build import build_report, issues_from_observations
-from dockerforge_tui.services.report.collect import Collected, collect_analysis, track_issues
-from dockerforge_tui.services.report.model import SCHEMA_NAME, SCHEMA_VERSION, Report, ReportScope
-from dockerforge_tui.services.report.render import FORMATS, render, report_data
+import importlib
+from typing import Any
 
 SCHEMA_FILE_NAME = "report.schema.json"
 
-__all__ = [
-    "Collected", "FORMATS", "Report", "ReportScope", "SCHEMA_FILE_NAME", "SCHEMA_NAME", "SCHEMA_VERSION",
-    "build_report", "collect_analysis", "issues_from_observations", "render", "report_data", "track_issues",
-]
+_LAZY = {
+    "build_report": "build", "issues_from_observations": "build",
+    "Collected": "collect", "collect_analysis": "collect", "track_issues": "collect",
+    "FORMATS": "model", "SCHEMA_NAME": "model", "SCHEMA_VERSION": "model", "Report": "model", "ReportScope": "model",
+    "render": "render", "report_data": "render",
+}
+
+__all__ = ["SCHEMA_FILE_NAME", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Collected", "collect_analysis", "track_issues", "warm_up_patterns"]
+__all__ = ["Collected", "PatternWarmUp", "collect_analysis", "track_issues", "warm_up_patterns"]
 
 
 @dataclass(frozen=True)
@@ -56,22 +56,42 @@ class Collected:
     read_problems: tuple[ReadProblem, ...] = ()
 
 
-def warm_up_patterns(patterns: PatternSet | None = None) -> threading.Thread:
-    """Start compiling the pattern engine's matchers on a daemon thread; join it before detecting.
+class PatternWarmUp:
+    """Load (optionally) and compile the log patterns on a daemon thread; :meth:`result` waits for them.
 
     The first :func:`~dockerforge_tui.services.logs.detect` of a process builds the
     Hyperscan database (or the pure-Python pre-filter), which takes a second or more;
-    started first, that work overlaps the engine requests.
+    started first thing, that work overlaps the engine requests. ``load`` (for
+    example reading the user pattern folder) runs on the thread too; None from it, or
+    no ``load``, means the packaged patterns.
     """
-    def build() -> None:
-        try:
-            detect(["dockerforge warm-up"], patterns if patterns is not None else default_patterns())
-        except Exception as error:  # the real detect call will raise it again, in the caller's thread
-            log.debug("warming up the pattern engine failed: %s", error)
 
-    thread = threading.Thread(target=build, name="pattern-warm-up", daemon=True)
-    thread.start()
-    return thread
+    def __init__(self, load: Callable[[], PatternSet | None] | None = None, patterns: PatternSet | None = None) -> None:
+        self._load = load
+        self._patterns = patterns
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pattern-warm-up", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            if self._load is not None:
+                self._patterns = self._load()
+            detect(["dockerforge warm-up"], self._patterns if self._patterns is not None else default_patterns())
+        except BaseException as error:  # handed to the caller's thread by result()
+            self._error = error
+
+    def result(self) -> PatternSet | None:
+        """The patterns to use (None: the packaged ones), once compiled; re-raises what loading raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._patterns
+
+
+def warm_up_patterns(patterns: PatternSet | None = None) -> PatternWarmUp:
+    """Start compiling ``patterns`` (default: the packaged ones) now; see :class:`PatternWarmUp`."""
+    return PatternWarmUp(patterns=patterns)
 
 
 def _events(connection: "EngineConnection", since: datetime, until: datetime,
@@ -80,20 +100,21 @@ def _events(connection: "EngineConnection", since: datetime, until: datetime,
 
 
 def collect_analysis(connection: "EngineConnection", scope: ContainerScope, *, since: datetime | None,
-                     tail: int | None, patterns: PatternSet | None = None,
+                     tail: int | None, patterns: PatternSet | PatternWarmUp | None = None,
                      settings: AnalyzerSettings | None = None, events: bool = True,
                      host_listeners: Callable[[int, str], Sequence[HostListener]] | None = find_host_listeners,
                      inspect_workers: int | None = None, log_workers: int | None = None) -> Collected:
     """Read the scope's containers, their logs since ``since`` (at most ``tail`` lines each) and recent events; analyze.
 
     ``since`` None reads the newest ``tail`` lines whatever their age, and the events
-    of the last ``events_without_since`` (``report.yaml``). Logs that cannot be read
+    of the last ``events_without_since`` (``report.yaml``). ``patterns`` may be a
+    :class:`PatternWarmUp` started earlier (the caller's first step, ideally). Logs that cannot be read
     and a refused event subscription become :class:`ReadProblem` records, not errors;
     an engine that stops answering raises
     :class:`~dockerforge_tui.core.errors.EngineUnreachableError`.
     """
     defaults = report_settings()
-    warm_up = warm_up_patterns(patterns)
+    warm_up = patterns if isinstance(patterns, PatternWarmUp) else warm_up_patterns(patterns)
     with engine_call("read", "the engine's info"):
         info = connection.info()
     engine = engine_summary(info, endpoint=connection.endpoint.url, source=connection.endpoint.source,
@@ -120,7 +141,7 @@ def collect_analysis(connection: "EngineConnection", scope: ContainerScope, *, s
         if read.error is not None:
             problems.append(ReadProblem(f"logs of {names.get(container_id, container_id[:12])}", read.error.message))
 
-    warm_up.join()
+    patterns = warm_up.result()
     analysis = analyze_containers(
         states, logs={container_id: list(read.lines) for container_id, read in logs.items() if read.lines},
         timestamps={container_id: list(read.times) for container_id, read in logs.items() if read.lines},

@@ -17,6 +17,9 @@ SCHEMA_NAME = "dockerforge.report"
 SCHEMA_VERSION = 1
 """Bumped when a field is removed or changes meaning; adding a field keeps the version."""
 
+FORMATS: tuple[str, ...] = ("text", "markdown", "json")
+"""The report's output formats."""
+
 PROBLEM_KINDS: tuple[str, ...] = ("oom_killed", "down", "restarting", "unhealthy", "never_healthy")
 """Why a container is listed as needing attention, in the order they are shown."""
 

@@ -13,12 +13,11 @@ from typing import Any, Callable, Sequence
 
 from dockerforge_tui.services.issues.recommend import format_bytes
 from dockerforge_tui.services.report.model import (
-    SCHEMA_NAME, SCHEMA_VERSION, EngineSummary, NextStep, ProblemContainer, ReadProblem, Report, ReportHint,
+    FORMATS, SCHEMA_NAME, SCHEMA_VERSION, EngineSummary, NextStep, ProblemContainer, ReadProblem, Report, ReportHint,
     ReportIssue, ReportScope,
 )
 from dockerforge_tui.services.report.settings import report_settings
 
-FORMATS: tuple[str, ...] = ("text", "markdown", "json")
 EMPTY = "-"
 
 __all__ = [

@@ -299,8 +299,13 @@ class ContainersScreen(Screen):
     def action_filter(self) -> None:
         """Show the filter bar and put the cursor in it."""
         bar = self.query_one("#container-filter", Input)
-        bar.add_class("-visible")
-        bar.focus()
+        # display is set inline (not through a class) so the bar is focusable at once:
+        # keys typed right after "/" must land in it, even when they arrive in one burst
+        # (a paste, a fast typist over SSH).
+        bar.display = True
+        # Screen.set_focus moves focus now; Widget.focus would only schedule it, and keys
+        # already queued behind "/" would still reach the table.
+        self.set_focus(bar)
 
     def action_clear(self) -> None:
         """Esc: leave the filter bar, then clear the filter, then the marks."""
@@ -311,11 +316,11 @@ class ContainersScreen(Screen):
         elif bar.value:
             bar.value = ""
             table.set_filter(NO_FILTER)
-            bar.remove_class("-visible")
+            bar.display = False
         elif table.marked_ids:
             table.clear_marks()
         else:
-            bar.remove_class("-visible")
+            bar.display = False
         self._show_status()
 
     def action_sort_next(self) -> None:

@@ -42,7 +42,14 @@ class LogStream(Protocol):
 
 CollectorFactory = Callable[[LogSelector, "int | None"], LogStream]
 """Builds the collector for a selector; the second argument is how many seconds back to start
-(``None``: the usual tail). A factory may ignore it: the screen drops older lines itself."""
+(``None``: the usual tail), e.g.::
+
+    lambda selector, since_seconds: LogCollector.from_settings(
+        open_connection, selector, settings.logs,
+        since=None if since_seconds is None else time.time() - since_seconds)
+
+The screen also drops lines older than that itself, so a factory that ignores it still
+shows the right range (read from the containers' tails)."""
 
 
 class LogsScreen(Screen):
@@ -169,8 +176,8 @@ class LogsScreen(Screen):
                     generation: int) -> None:
         """Forward the collector's batches to the screen until cancelled or the stream ends.
 
-        Lines stamped before ``cutoff_ns`` are dropped here: the collector starts from
-        each container's tail, which holds at least as much as the pane keeps.
+        Lines stamped before ``cutoff_ns`` are dropped here, in case the collector was
+        not told where to start (its tail holds at least as much as the pane keeps).
         """
         worker = get_current_worker()
         try:

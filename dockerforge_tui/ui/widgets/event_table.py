@@ -8,6 +8,7 @@ from typing import Iterable
 
 from textual.message import Message
 
+from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.services.docker.event_feed import EngineEvent
 from dockerforge_tui.ui.presenters import events as present
 from dockerforge_tui.ui.presenters.events import EVENT_BUFFER_SIZE, NO_EVENT_FILTER, RecordFilter
@@ -154,11 +155,11 @@ class EventTable(SettledTable):
     # -- internals -----------------------------------------------------------------------------
 
     def _palette(self) -> dict[str, str]:
+        # theme_palette resolves relative colours ("auto 60%") that Rich cannot parse.
         try:
-            variables = self.app.theme_variables
+            return theme_palette(self.app, present.PALETTE_NAMES)
         except Exception:  # not mounted in an app yet
             return {}
-        return {name: variables[name] for name in present.PALETTE_NAMES if name in variables}
 
     def _add_row(self, key: int, event: EngineEvent) -> None:
         self.add_row(*present.event_cells(event, self._palette(), self._timezone), key=str(key))

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets.data_table import RowDoesNotExist
 
+from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 T = TypeVar("T")
@@ -207,11 +208,11 @@ class ObjectTable(SettledTable, Generic[T]):
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
     def _palette(self) -> dict[str, str]:
+        # theme_palette resolves relative colours ("auto 60%") that Rich cannot parse.
         try:
-            variables = self.app.theme_variables
+            return theme_palette(self.app, PALETTE_NAMES)
         except Exception:  # not mounted in an app yet
             return {}
-        return {name: variables[name] for name in PALETTE_NAMES if name in variables}
 
     def _mark_cell(self, key: str) -> Text:
         return Text(MARK if key in self._marked else " ", style=self._palette().get("accent", ""))
