@@ -110,7 +110,7 @@ def phases(project: str) -> list[tuple[str, float]]:
     mark(f"logs ({sum(len(read.lines) for read in logs.values())} lines)")
     events = read_events(connection.api, now - timedelta(hours=24), now, container_ids=[s.id for s in states])
     mark(f"events ({len(events)})")
-    warm.join()
+    warm.result()
     mark("waiting for the pattern engine's cold start")
     analysis = analyze_containers(states, logs={key: list(read.lines) for key, read in logs.items()},
                                   timestamps={key: list(read.times) for key, read in logs.items()},

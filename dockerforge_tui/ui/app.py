@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -105,6 +106,10 @@ class DockerForgeApp(App):
         self.push_screen(ContainersScreen(self._watcher, clock=self._clock))
         if self._monitor is not None:
             self.follow_issues()
+        # Everything built so far lives as long as the app: keeping it out of the garbage
+        # collector's generations makes each full collection (and the pause a key press can
+        # hit while logs stream in) several times shorter.
+        self.call_after_refresh(gc.freeze)
 
     def on_unmount(self) -> None:
         if self._monitor is not None:
@@ -204,6 +209,23 @@ class DockerForgeApp(App):
         if name != "containers":
             self.push_screen(self.SECTIONS[name]())
 
+    def open_logs(self, containers: list[str], title: str = "", search: str | None = None,
+                  project: str | None = None) -> None:
+        """Follow the logs of these containers (merged by time), or of a compose project."""
+        from dockerforge_tui.services.logs.collector import LogCollector
+        from dockerforge_tui.ui.screens.logs import LogsScreen
+
+        settings = self.services.settings
+        connector = self.services.engine.connector
+
+        def open_collector(selector, since_seconds):
+            # With a range (1m/15m/1h) read whole logs; the screen keeps only that range.
+            return LogCollector.from_settings(connector, selector, settings.logs,
+                                              initial_tail=None if since_seconds is None else "all")
+
+        self.push_screen(LogsScreen(containers, project=project, open_collector=open_collector,
+                                    settings=settings.logs, save_dir=Path.cwd()))
+
     def action_open_issues(self) -> None:
         """Show the tracked issues."""
         from dockerforge_tui.ui.screens.issues import IssuesScreen
@@ -278,16 +300,20 @@ def _screen(module: str, name: str) -> Screen:
     return getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)()
 
 
-def _keymap_screens() -> tuple[type[Screen], ...]:
+def _keymap_scopes() -> dict[str, tuple[type, ...]]:
+    """Each screen with the widgets whose bindings are active on it (keys may clash only within a scope)."""
     import importlib
 
-    screens = [ContainersScreen]
+    from dockerforge_tui.ui.widgets.log_pane import LogPane
+
+    scopes: dict[str, tuple[type, ...]] = {"containers": (ContainersScreen,)}
     for module, name in (("images", "ImagesScreen"), ("volumes", "VolumesScreen"), ("networks", "NetworksScreen"),
                          ("compose", "ComposeScreen"), ("events", "EventsScreen"), ("system", "SystemScreen"),
                          ("audit", "AuditScreen"), ("issues", "IssuesScreen"), ("logs", "LogsScreen"),
                          ("container_detail", "ContainerDetailScreen")):
-        screens.append(getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name))
-    return tuple(screens)
+        screen = getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)
+        scopes[module] = (screen, LogPane) if module == "logs" else (screen,)
+    return scopes
 
 
 def check_keymap(config: LoadedConfig) -> None:
@@ -296,8 +322,8 @@ def check_keymap(config: LoadedConfig) -> None:
     if not keymap:
         return
     app_bindings = bindings_of(DockerForgeApp)
-    scopes = {screen.__name__.removesuffix("Screen").lower(): app_bindings + bindings_of(screen)
-              for screen in _keymap_screens()}
+    scopes = {scope: app_bindings + tuple(binding for owner in owners for binding in bindings_of(owner))
+              for scope, owners in _keymap_scopes().items()}
     problems = keymap_problems(keymap, scopes)
     if problems:
         first = problems[0]

@@ -80,3 +80,14 @@ def test_unknown_theme_is_a_config_error_naming_close_matches(run_cli):
     assert result.exit_code == 2
     assert "ui.theme: no theme named 'forge-drak'" in result.stderr
     assert 'did you mean "forge-dark"' in result.stderr
+
+
+def test_keymap_accepts_log_pane_ids(run_cli, tmp_path):
+    config = tmp_path / "keys.yaml"
+    config.write_text("ui:\n  keymap:\n    logs.follow: F\n    logs.wrap: W\n")
+    result = run_cli("--config", str(config), "config", "validate")
+    assert result.exit_code == 0
+    from dockerforge_tui.core.config import load_config
+    from dockerforge_tui.ui.app import check_keymap
+
+    check_keymap(load_config(config_path=config))  # raises on an unknown id or a clash

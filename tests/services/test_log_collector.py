@@ -393,3 +393,14 @@ def test_since_starts_running_containers_at_a_time_instead_of_their_tail(collect
     later.wait_for(lambda: later.texts(container.id))
     time.sleep(0.3)
     assert later.texts(container.id) == ["late"]
+
+
+def test_a_container_whose_logs_cannot_be_read_is_reported_not_retried(collect, containers):
+    label = unique_label()
+    container = containers.run("echo invisible; sleep 300", labels=dict([label]), log_config={"Type": "none"})
+    drain = collect(selector_for(label))
+    drain.wait_for(lambda: any(f.problem for f in drain.collector.followed()), 10, "the refusal")
+    followed = drain.collector.followed()[0]
+    assert followed.id == container.id and not followed.attached
+    assert "logging driver" in followed.problem
+    assert not drain.of(container.id)

@@ -215,7 +215,10 @@ def _open_socket_body(api: Any, url: str, params: Mapping[str, str], what: str, 
             message = _error_message(body)
             if status == 404:
                 raise NotFoundError(f"{what}: {message}", hint="check the container still exists")
-            raise DockerAPIError(f"{what}: the engine answered {status}: {message}")
+            hint = ("the container's logging driver keeps no log the engine can read back; "
+                    "run it with --log-driver json-file, local or journald" if "does not support reading" in message
+                    else None)
+            raise DockerAPIError(f"{what}: the engine answered {status}: {message}", hint=hint)
         sock.settimeout(None)  # a followed stream may stay quiet for hours
         return _SocketBody(sock, body, nap)
     except BaseException as error:

@@ -60,6 +60,11 @@ class EngineSession:
             stale.close()
 
     @property
+    def connector(self) -> Callable[[], EngineConnection]:
+        """Opens a new connection to the current engine (for services that keep their own)."""
+        return self._connect
+
+    @property
     def endpoint_url(self) -> str | None:
         """The endpoint of the open connection, if any."""
         connection = self._connection

@@ -33,7 +33,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 
-from dockerforge_tui.core.errors import DockerForgeError, NotFoundError
+from dockerforge_tui.core.errors import DockerForgeError, EngineUnreachableError, NotFoundError
 from dockerforge_tui.services.docker.logs import (
     NAP_SECONDS, ContainerEventStream, LogSource, LogStream, RawLine, engine_clock_ns, list_log_sources,
     stream_container_logs,
@@ -195,6 +195,8 @@ class FollowedContainer:
     buffered: int
     dropped: int
     """Lines dropped from its buffer to stay within bounds."""
+    problem: str | None = None
+    """Why its logs cannot be read (the engine refused), if it did."""
 
 
 class _Follower:
@@ -207,6 +209,7 @@ class _Follower:
         self.buffer = LogBuffer(collector.buffer_lines, collector.buffer_bytes)
         self.delivered = 0
         self.attached = False
+        self.problem: str | None = None
         self._collector = collector
         self._first_since_ns = since_ns
         self._first_tail = tail
@@ -247,7 +250,7 @@ class _Follower:
 
     def snapshot(self) -> FollowedContainer:
         return FollowedContainer(self.id, self.name, self.attached, self.delivered, len(self.buffer),
-                                 self.buffer.dropped)
+                                 self.buffer.dropped, self.problem)
 
     def _run(self) -> None:
         collector = self._collector
@@ -263,11 +266,11 @@ class _Follower:
             self._wake.clear()
             try:
                 self._attach(api)
-                delays = None
+                delays, self.problem = None, None
             except NotFoundError:
                 log.debug("container %s is gone; its log reader stops", self.id[:12])
                 break
-            except DockerForgeError as error:
+            except EngineUnreachableError as error:
                 if self._closed.is_set():
                     break
                 delays = delays or backoff_delays(collector.first_retry, collector.max_retry)
@@ -275,6 +278,13 @@ class _Follower:
                 log.debug("log stream of %s failed (%s); again in %.1fs", self.id[:12], error, delay)
                 self._wake.wait(delay)
                 continue
+            except DockerForgeError as error:
+                # The engine refuses (a logging driver that cannot be read, say): asking again
+                # will not help until the container starts again.
+                if self._closed.is_set():
+                    break
+                log.info("cannot read the logs of %s: %s", self.name, error)
+                self.problem = error.message
             except Exception:  # a bug must not kill the reader silently
                 log.exception("log reader of %s failed", self.id[:12])
                 break
