@@ -8,6 +8,8 @@ then reads its whole log (``follow=False``) three ways and prints lines per seco
   docker-py    ``APIClient.logs(stream=True, timestamps=True)``: one frame per iteration.
   collector    ``LogCollector``: frames split, timestamps parsed, text decoded, level
                detected, LogLine records built, buffered and handed out in batches.
+  pipeline     the collector's per-line work alone, on the recorded stream with no
+               engine in the way: what one core of this machine can process.
 
 Then the follow case: for each reader a fresh container is started and read while it
 prints (``follow=True``), which is bounded by how fast the container can print.
@@ -39,7 +41,9 @@ import docker  # noqa: E402
 
 from dockerforge_tui.core.config import default_settings  # noqa: E402
 from dockerforge_tui.services.docker.connection import connect  # noqa: E402
-from dockerforge_tui.services.logs.collector import LogCollector, LogSelector  # noqa: E402
+from dockerforge_tui.services.docker.logs import LogStream  # noqa: E402
+from dockerforge_tui.services.logs.buffer import LogBuffer  # noqa: E402
+from dockerforge_tui.services.logs.collector import LineDecoder, LogCollector, LogSelector  # noqa: E402
 
 IMAGE = "dockerforge-test/busybox:latest"
 BENCH_LABEL = "dockerforge.bench"
@@ -95,8 +99,11 @@ class Meter:
 # --- the three readers -------------------------------------------------------------------------
 
 
-def read_raw_socket(container_id: str, follow: bool) -> int:
-    """HTTP/1.0 GET on the unix socket (no chunked encoding), frames split by hand, lines counted."""
+def read_raw_socket(container_id: str, follow: bool, keep: list[bytes] | None = None) -> int:
+    """HTTP/1.0 GET on the unix socket (no chunked encoding), frames split by hand, lines counted.
+
+    ``keep`` collects the response body, for the engine-less pipeline measurement.
+    """
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(SOCKET)
     query = f"stdout=1&stderr=1&timestamps=1&follow={int(follow)}"
@@ -105,6 +112,8 @@ def read_raw_socket(container_id: str, follow: bool) -> int:
     while b"\r\n\r\n" not in head:
         head += sock.recv(65536)
     _, _, data = head.partition(b"\r\n\r\n")
+    if keep is not None:
+        keep.append(data)
     count = 0
     while True:
         pos, size = 0, len(data)
@@ -118,6 +127,8 @@ def read_raw_socket(container_id: str, follow: bool) -> int:
         chunk = sock.recv(1 << 20)
         if not chunk:
             break
+        if keep is not None:
+            keep.append(chunk)
         data += chunk
     sock.close()
     return count
@@ -163,6 +174,34 @@ def read_collector_following(label_value: str, expected: int, start: Callable[[]
                 break
     finally:
         collector.close()
+    return count
+
+
+class MemoryBody:
+    """A recorded response body, handed out in blocks of the size a busy socket read returns."""
+
+    def __init__(self, data: bytes, block: int = 64 << 10) -> None:
+        self.data, self.block, self.pos = data, block, 0
+
+    def read(self) -> bytes:
+        piece = self.data[self.pos:self.pos + self.block]
+        self.pos += len(piece)
+        return piece
+
+    def close(self) -> None:
+        self.pos = len(self.data)
+
+
+def pipeline_without_engine(body: bytes) -> int:
+    """The collector's per-line work alone: frames, timestamps, text, level, records, buffer."""
+    settings = default_settings().logs
+    decoder = LineDecoder("0" * 64, "bench")
+    buffer = LogBuffer(settings.buffer_lines, settings.buffer_bytes)
+    count = 0
+    for raw_lines in LogStream(MemoryBody(body), decoder.container_id, tty=None, timestamps=True).batches():
+        lines = decoder.decode(raw_lines)
+        buffer.extend(lines)
+        count += len(lines)
     return count
 
 
@@ -214,6 +253,13 @@ def main() -> int:
                 if result["lines"] != args.lines:
                     print(f"  {name}: read {result['lines']:,} lines, expected {args.lines:,}", file=sys.stderr)
             report(name, best(results))
+
+        recorded: list[bytes] = []
+        read_raw_socket(container.id, follow=False, keep=recorded)
+        body = b"".join(recorded)
+        print("the collector's per-line work on the recorded stream, no engine involved (one core):")
+        report("pipeline", best([meter.measure(lambda: pipeline_without_engine(body)) for _ in range(args.repeat)]))
+        del recorded, body
 
         if not args.no_follow:
             print("following a container while it prints (follow=True, one fresh container each):")

@@ -20,6 +20,7 @@ from textual.theme import Theme
 
 from dockerforge_tui.core.config import LoadedConfig
 from dockerforge_tui.core.paths import AppPaths, app_paths
+from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.audit import AuditLog, audit_path
 from dockerforge_tui.services.custom_commands import parse_custom_commands
 from dockerforge_tui.services.docker.connection import EngineConnection, connect
@@ -372,12 +373,16 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         audit=AuditLog(audit_path(paths.data_dir), max_bytes=settings.audit.max_bytes,
                        backup_count=settings.audit.backup_count),
         readonly=settings.ui.readonly,
-        issues=IssueStore.for_paths(paths),
+        issues=IssueStore.for_paths(paths, redactor=Redactor(settings.redaction.values,
+                                                             settings.redaction.key_patterns)),
         custom_commands=parse_custom_commands(
             [command.model_dump() for command in settings.custom_commands]),
     )
     monitor = None
     if watch_engine and settings.monitoring.live:
-        monitor = IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval)
+        from dockerforge_tui.services.logs.learning import user_patterns_dir
+
+        monitor = IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval,
+                               patterns_dir=user_patterns_dir(paths), cache_dir=paths.cache_dir)
     return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes, retry_delays=retry_delays,
                           monitor=monitor)

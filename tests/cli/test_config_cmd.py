@@ -163,7 +163,7 @@ def test_show_json(run_cli):
     result = run_cli("config", "show", "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["monitoring"] == {"interval": "10s"}
+    assert data["monitoring"] == {"interval": "10s", "live": True}
     assert data["logging"]["level"] == "INFO"
 
 

@@ -22,7 +22,8 @@ import dockerforge_tui.services.report as report_package
 
 from dockerforge_tui.core.errors import ExitCode
 from dockerforge_tui.services.issues import IssueStore
-from dockerforge_tui.services.report import SCHEMA_FILE_NAME, render, report_data
+from dockerforge_tui.services.report import SCHEMA_FILE_NAME, report_data
+from dockerforge_tui.services.report.render import render
 from tests.report import scenario
 from tests.report.schema_check import validation_errors
 

@@ -292,11 +292,12 @@ def test_stream_container_logs_directly(containers, docker_client):
         connection.close()
 
 
-def test_close_ends_a_blocked_stream_at_once(containers, docker_client):
+@pytest.mark.parametrize("raw_socket", [True, False])
+def test_close_ends_a_blocked_stream_at_once(containers, docker_client, raw_socket):
     container = containers.run("echo hello; sleep 300")
     connection = connect(default_settings().docker)
     try:
-        stream = stream_container_logs(connection.api, container.id, follow=True)
+        stream = stream_container_logs(connection.api, container.id, follow=True, raw_socket=raw_socket)
         got: list = []
         reader = threading.Thread(target=lambda: got.extend(stream), daemon=True)
         reader.start()

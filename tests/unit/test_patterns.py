@@ -412,3 +412,29 @@ def test_prepare_compiles_ahead(tmp_path: Path) -> None:
     for engine in ENGINES:
         assert prepare(patterns, engine=engine) == engine
         assert patterns.engine_cache().get(engine) is not None
+
+
+def test_compiled_database_is_cached_on_disk(tmp_path: Path) -> None:
+    """A database saved in the cache directory is loaded by a later process instead of compiled."""
+    if "hyperscan" not in ENGINES:
+        pytest.skip("the hyperscan package is not installed")
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from dockerforge_tui.services.logs import default_patterns, detect, prepare\n"
+        "started = time.perf_counter()\n"
+        "prepare(default_patterns(), engine='hyperscan', cache_dir=Path(sys.argv[1]))\n"
+        "print('SECONDS', time.perf_counter() - started)\n"
+        "print('FOUND', [f.category for f in detect(['exec /app: exec format error'])])\n"
+    )
+    cache = tmp_path / "cache"
+    runs = [
+        subprocess.run([sys.executable, "-c", code, str(cache)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        assert "FOUND ['exec_format_error']" in run.stdout
+    assert sorted(p.suffix for p in cache.iterdir()) == [".db", ".json"]
+    first, second = (float(run.stdout.split("SECONDS ")[1].split()[0]) for run in runs)
+    assert second < first

@@ -112,3 +112,22 @@ def test_original_text_is_untouched():
     line = "2026-11-25 02:40:14,123 INFO kept as is"
     find_app_timestamp(line)
     assert line == "2026-11-25 02:40:14,123 INFO kept as is"
+
+
+def test_the_collectors_fast_path_agrees_with_the_parser():
+    from dockerforge_tui.services.logs.collector import LineDecoder
+
+    stamps = [b"2026-11-25T02:40:14.000000001Z", b"2026-11-25T02:40:14.999999999Z", b"2026-11-25T02:40:15.000000000Z",
+              b"2026-11-25T02:40:15.5Z", b"2026-11-25T02:40:15.123456789Z", b"2026-11-26T00:00:00.000000000Z"]
+    raw = [("stdout", stamp + b" line %d" % number) for number, stamp in enumerate(stamps)]
+    raw.append(("stderr", b"2026-11-26T00:00:00.12345678xZ odd fraction"))
+    raw.append(("stderr", b"no timestamp at all \xff"))
+    decoder = LineDecoder("c" * 64, "web")
+    lines = decoder.decode(raw[:3]) + decoder.decode(raw[3:])
+    assert [line.engine_ts_ns for line in lines[:6]] == [parse_engine_timestamp(stamp) for stamp in stamps]
+    assert [line.text for line in lines[:6]] == [f"line {number}" for number in range(6)]
+    # Garbage never crashes: an unreadable stamp keeps the previous time and the whole text.
+    assert lines[6].engine_ts_ns == lines[5].engine_ts_ns and lines[6].text.endswith("odd fraction")
+    assert lines[7].text == "no timestamp at all \ufffd" and lines[7].stream == "stderr"
+    decoder.container_name = "renamed"
+    assert decoder.decode(raw[:1])[0].container_name == "renamed"

@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockerforge_tui.cli.commands.common import TIME_HELP, issue_store, parse_time
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
 from dockerforge_tui.core.errors import ExitCode
+
+if TYPE_CHECKING:
+    from dockerforge_tui.services.issues.store import Issue, IssueStore
 
 DEFAULT_STATUSES = ("open", "acknowledged")
 STATUS_ACTIONS = {
@@ -73,13 +76,13 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     return _run_status(args, ctx)
 
 
-def _store(ctx: CommandContext):
+def _store(ctx: CommandContext) -> "IssueStore":
     from dockerforge_tui.cli.commands.common import redactor_for
 
     return issue_store(ctx, redactor_for(ctx.settings))
 
 
-def issue_record(issue) -> dict[str, Any]:
+def issue_record(issue: "Issue") -> dict[str, Any]:
     """A stored issue as JSON-ready data: the report's issue object plus the store's own fields."""
     from dockerforge_tui.services.report.build import issue_from_tracked
     from dockerforge_tui.services.report.render import issue_data, iso_time

@@ -19,7 +19,7 @@ import sys
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockerforge_tui.cli.commands.common import (
     STDOUT_NAME, TIME_HELP, check_output_path, connect_engine, issue_store, output_stream, parse_time,
@@ -28,6 +28,9 @@ from dockerforge_tui.cli.commands.common import (
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
 from dockerforge_tui.core.errors import DockerForgeError, NotFoundError, PermissionDeniedError, UsageError
+
+if TYPE_CHECKING:
+    from dockerforge_tui.services.report.model import Report
 
 ANALYZE_SCHEMA = "dockerforge.logs-analyze"
 ANALYZE_SCHEMA_VERSION = 1
@@ -122,7 +125,7 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.services.issues.analysis import Analysis
     from dockerforge_tui.services.issues.analyzers import observations_from_log
     from dockerforge_tui.services.issues.models import ContainerRef
-    from dockerforge_tui.services.logs import detect
+    from dockerforge_tui.services.logs import detect, prepare
     from dockerforge_tui.services.report import build_report, collect_analysis
     from dockerforge_tui.services.report.collect import PatternWarmUp
     from dockerforge_tui.services.report.model import ReadProblem, ReportScope
@@ -139,7 +142,8 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
                          hint="a file is analyzed whole and never recorded; drop the option")
     now = datetime.now(timezone.utc)
     since = parse_time(args.since, now, "--since") if args.since else None
-    warm_up = PatternWarmUp(lambda: user_pattern_set(ctx)) if args.file is None else None
+    warm_up = (PatternWarmUp(lambda: user_pattern_set(ctx), cache_dir=ctx.paths.cache_dir)
+               if args.file is None else None)
     settings = ctx.settings
     redactor = redactor_for(settings)
     recorded: dict[str, int] | None = None
@@ -148,6 +152,7 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     if args.file is not None:
         patterns = user_pattern_set(ctx)
+        prepare(patterns, cache_dir=ctx.paths.cache_dir)  # a compiled engine from an earlier run, if cached
         lines, label = _read_log_file(args.file)
         lines_read = len(lines)
         source: dict[str, Any] = {"kind": "file", "file": label, "containers": [], "since": None, "tail": None}
@@ -194,7 +199,7 @@ def _run_analyze(args: argparse.Namespace, ctx: CommandContext) -> int:
     return int(report.exit_code)
 
 
-def _analyze_data(report, source: dict[str, Any], recorded: dict[str, int] | None) -> dict[str, Any]:
+def _analyze_data(report: "Report", source: dict[str, Any], recorded: dict[str, int] | None) -> dict[str, Any]:
     from dockerforge_tui.services.report.render import hint_data, issue_data, iso_time
 
     return {
@@ -214,7 +219,7 @@ def _analyze_data(report, source: dict[str, Any], recorded: dict[str, int] | Non
     }
 
 
-def _print_analyze_text(report, source: dict[str, Any], recorded: dict[str, int] | None, ctx: CommandContext) -> None:
+def _print_analyze_text(report: "Report", source: dict[str, Any], recorded: dict[str, int] | None, ctx: CommandContext) -> None:
     from dockerforge_tui.services.report.render import iso_time, text_hints, text_issue
 
     out = ctx.stdout

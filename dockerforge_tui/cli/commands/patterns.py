@@ -61,12 +61,15 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def _run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.cli.commands.common import user_pattern_set
+    from dockerforge_tui.services.logs import prepare
     from dockerforge_tui.services.logs.learning import propose_pattern, save_pattern, user_patterns_dir
 
     folder = user_patterns_dir(ctx.paths)
+    existing = user_pattern_set(ctx)
+    prepare(existing, cache_dir=ctx.paths.cache_dir)  # the check runs them on the example; reuse a cached engine
     proposed = propose_pattern(args.category, args.regex, args.example, args.explanation, args.severity,
                                args.recommendation, pattern_id=args.pattern_id, case_sensitive=args.case_sensitive,
-                               existing=user_pattern_set(ctx))
+                               existing=existing)
     target = folder / proposed.file_name
     out = ctx.stdout
     verb = "replace" if target.exists() else "write"

@@ -92,10 +92,11 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     since = parse_time(args.since, now, "--since") if args.since \
         else now - timedelta(seconds=report_settings().report_since)
     # The pattern engine's cold start (a second or more) overlaps everything below.
-    warm_up = PatternWarmUp(lambda: user_pattern_set(ctx))
+    warm_up = PatternWarmUp(lambda: user_pattern_set(ctx), cache_dir=ctx.paths.cache_dir)
 
     from dockerforge_tui.services.docker.container_scope import ContainerScope
-    from dockerforge_tui.services.report import build_report, collect_analysis, render, track_issues
+    from dockerforge_tui.services.report import build_report, collect_analysis, track_issues
+    from dockerforge_tui.services.report.render import render
     from dockerforge_tui.services.report.model import ReadProblem, ReportScope
 
     settings = ctx.settings

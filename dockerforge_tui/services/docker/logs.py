@@ -26,14 +26,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Protocol, Sequence
 from urllib.parse import urlencode, urlsplit
 
 import docker.errors
 import requests.exceptions
 
 from dockerforge_tui.core.errors import DockerAPIError, DockerForgeError, EngineUnreachableError, NotFoundError
-from dockerforge_tui.services.docker.models import ContainerEvent
+from dockerforge_tui.services.docker.models import ContainerEvent, parse_engine_time
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,16 @@ def translate_error(error: BaseException, what: str) -> DockerForgeError:
 
 
 # --- byte sources -------------------------------------------------------------------------
+
+
+class ByteSource(Protocol):
+    """Where a :class:`LogStream` reads the response body from."""
+
+    def read(self) -> bytes:
+        """The next block of bytes (empty at the end); may block."""
+
+    def close(self) -> None:
+        """Stop: a blocked :meth:`read` returns at once."""
 
 
 class _SocketBody:
@@ -237,7 +247,7 @@ class LogStream:
     Close it from any thread to end the iteration; a blocked read returns at once.
     """
 
-    def __init__(self, body: _SocketBody | _ResponseBody, container_id: str, *, tty: bool | None,
+    def __init__(self, body: ByteSource, container_id: str, *, tty: bool | None,
                  timestamps: bool, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self.container_id = container_id
         self._body = body
@@ -469,13 +479,17 @@ def stream_container_logs(api: Any, container_id: str, *, since: float | str | N
     if since is not None:
         params["since"] = _since_param(since)
     url = api._url("/containers/{0}/logs", container_id)
-    body: _SocketBody | _ResponseBody | None = None
+    body: ByteSource | None = None
     if raw_socket:
         body = _open_socket_body(api, url, params, what, nap)
     if body is None:
         try:
             response = api._get(url, params=params, stream=True)
             api._raise_for_status(response)
+            if follow:
+                # As docker-py does for its own streams: a followed stream may stay quiet for
+                # longer than the request timeout.
+                api._disable_socket_timeout(api._get_raw_response_socket(response))
         except Exception as error:
             raise translate_error(error, what) from error
         body = _ResponseBody(response)
@@ -503,8 +517,6 @@ def list_log_sources(api: Any, label_filters: Sequence[str] = ()) -> tuple[LogSo
 
 def engine_clock_ns(api: Any) -> int | None:
     """The engine's current time (nanoseconds since the epoch), or None when it does not say."""
-    from dockerforge_tui.services.docker.models import parse_engine_time
-
     try:
         moment = parse_engine_time(api.info().get("SystemTime"))
     except Exception as error:

@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 from collections import deque
+from pathlib import Path
 from typing import Callable, Iterator
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -29,7 +30,8 @@ from dockerforge_tui.services.docker.watch import backoff_delays
 from dockerforge_tui.services.issues.analyzers import EventAnalyzer, analyze_states, observations_from_log
 from dockerforge_tui.services.issues.models import ContainerRef, Observation
 from dockerforge_tui.services.issues.store import IssueChange, IssueStore
-from dockerforge_tui.services.logs import detect
+from dockerforge_tui.services.logs import PatternSet, detect, load_patterns
+from dockerforge_tui.services.logs.detect import prepare
 from dockerforge_tui.services.logs.collector import LogCollector, LogLine, LogSelector
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,12 @@ class IssueMonitor:
     """Watch every running container for known failures; record them as issues."""
 
     def __init__(self, connect: Callable[[], EngineConnection], store: IssueStore, *, interval: float = 10.0,
-                 buffer_lines: int = 2000, buffer_bytes: int = 1 << 20) -> None:
+                 buffer_lines: int = 2000, buffer_bytes: int = 1 << 20, patterns_dir: Path | None = None,
+                 cache_dir: Path | None = None) -> None:
         self._connect = connect
+        self._patterns_dir = patterns_dir
+        self._cache_dir = cache_dir
+        self._patterns: PatternSet | None = None
         self._store = store
         self._interval = interval
         self._stop = threading.Event()
@@ -99,6 +105,14 @@ class IssueMonitor:
             self._changes.put(tuple(changes))
 
     def _follow_logs(self) -> None:
+        # Packaged patterns plus the ones the person added (dockerforge patterns add); the
+        # compiled engine comes from the cache when an earlier run built it.
+        try:
+            self._patterns = load_patterns(self._patterns_dir)
+        except DockerForgeError as error:
+            log.warning("user patterns ignored: %s", error.message)
+            self._patterns = load_patterns(None)
+        prepare(self._patterns, cache_dir=self._cache_dir)
         for batch in self._collector.batches():
             if self._stop.is_set():
                 return
@@ -116,7 +130,7 @@ class IssueMonitor:
         texts = context + [line.text for line in lines]
         times = [None] * len(context) + [line.engine_time for line in lines]
         tail.extend(line.text for line in lines)
-        findings = [finding for finding in detect(texts) if finding.line_index >= len(context)]
+        findings = [finding for finding in detect(texts, self._patterns) if finding.line_index >= len(context)]
         if not findings:
             return []
         ref = ContainerRef(id=container_id, name=lines[0].container_name)

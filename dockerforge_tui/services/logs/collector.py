@@ -115,6 +115,53 @@ def _line_factory() -> Callable[[str, str, str, int, str, str | None], LogLine]:
 make_log_line = _line_factory()
 
 
+class LineDecoder:
+    """Turn one container's raw ``(stream, bytes)`` lines from the engine into :class:`LogLine` records.
+
+    This is the per-line work of collection: the engine timestamp, the UTF-8 text (invalid
+    bytes become U+FFFD) and the level. It remembers the last second it parsed, because the
+    engine's timestamps have a fixed layout and consecutive lines mostly share their second.
+    """
+
+    def __init__(self, container_id: str, container_name: str) -> None:
+        self.container_id = container_id
+        self.container_name = container_name
+        """Used for the lines decoded from now on (a container can be renamed)."""
+        self._second_key = b""
+        self._second_ns = 0
+
+    def decode(self, raw_lines: Iterable[RawLine]) -> list[LogLine]:
+        """LogLines for raw lines that start with the engine's timestamp (``timestamps=True``)."""
+        container_id, name = self.container_id, self.container_name
+        make, level_of = make_log_line, detect_level
+        second_key, second_ns = self._second_key, self._second_ns
+        out: list[LogLine] = []
+        append = out.append
+        ts = second_ns
+        for stream_name, raw in raw_lines:
+            # The layout is fixed (2026-11-25T02:40:14.123456789Z + space): lines of the same
+            # second differ only in the fraction, so most lines cost two slices and an int.
+            if raw[:19] == second_key and raw[29:31] == b"Z ":
+                try:
+                    ts = second_ns + int(raw[20:29])
+                    text = raw[31:].decode("utf-8", "replace")
+                    append(make(container_id, name, stream_name, ts, text, level_of(text)))
+                    continue
+                except ValueError:  # not digits after all: the careful way below
+                    pass
+            try:
+                ts, start = split_engine_line(raw)
+            except ValueError:  # no timestamp (cannot happen with timestamps=True): keep the text
+                start = 0
+            else:
+                if start == 31 and raw[29:31] == b"Z ":
+                    second_key, second_ns = raw[:19], ts - int(raw[20:29])
+            text = raw[start:].decode("utf-8", "replace")
+            append(make(container_id, name, stream_name, ts, text, level_of(text)))
+        self._second_key, self._second_ns = second_key, second_ns
+        return out
+
+
 @dataclass(frozen=True)
 class LogSelector:
     """Which containers to follow.
@@ -205,7 +252,7 @@ class _Follower:
     def __init__(self, collector: "LogCollector", source: LogSource, *, since_ns: int | None,
                  tail: int | None) -> None:
         self.id = source.id
-        self.name = source.name
+        self.decoder = LineDecoder(source.id, source.name)
         self.buffer = LogBuffer(collector.buffer_lines, collector.buffer_bytes)
         self.delivered = 0
         self.attached = False
@@ -220,9 +267,6 @@ class _Follower:
         # While catching up after a re-attach: per stream, the boundary and how many to skip there.
         self._catchup: dict[str, int] = {}
         self._skip_at_boundary: dict[str, int] = {}
-        # The seconds part of the last engine timestamp, and its value in nanoseconds.
-        self._second_key = b""
-        self._second_ns = 0
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -247,6 +291,14 @@ class _Follower:
     @property
     def closed(self) -> bool:
         return self._closed.is_set()
+
+    @property
+    def name(self) -> str:
+        return self.decoder.container_name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.decoder.container_name = value
 
     def snapshot(self) -> FollowedContainer:
         return FollowedContainer(self.id, self.name, self.attached, self.delivered, len(self.buffer),
@@ -315,7 +367,7 @@ class _Follower:
         self.attached = True
         try:
             for raw_lines in stream.batches():
-                lines = self._convert(raw_lines)
+                lines = self.decoder.decode(raw_lines)
                 if self._catchup:
                     lines = self._drop_delivered(lines)
                 if lines:
@@ -329,37 +381,6 @@ class _Follower:
             with self._lock:
                 self._stream = None
             stream.close()
-
-    def _convert(self, raw_lines: list[RawLine]) -> list[LogLine]:
-        """Raw ``(stream, bytes)`` pairs into LogLines: timestamp, UTF-8 text, level."""
-        container_id, name = self.id, self.name
-        make, level_of = make_log_line, detect_level
-        second_key, second_ns = self._second_key, self._second_ns
-        out: list[LogLine] = []
-        append = out.append
-        ts = second_ns
-        for stream_name, raw in raw_lines:
-            # The engine's layout is fixed (2026-11-25T02:40:14.123456789Z + space): lines of the
-            # same second differ only in the fraction, so most lines cost two slices and an int.
-            if raw[:19] == second_key and raw[29:31] == b"Z ":
-                try:
-                    ts = second_ns + int(raw[20:29])
-                    text = raw[31:].decode("utf-8", "replace")
-                    append(make(container_id, name, stream_name, ts, text, level_of(text)))
-                    continue
-                except ValueError:  # not digits after all: the careful way below
-                    pass
-            try:
-                ts, start = split_engine_line(raw)
-            except ValueError:  # no timestamp (cannot happen with timestamps=True): keep the text
-                start = 0
-            else:
-                if start == 31 and raw[29:31] == b"Z ":
-                    second_key, second_ns = raw[:19], ts - int(raw[20:29])
-            text = raw[start:].decode("utf-8", "replace")
-            append(make(container_id, name, stream_name, ts, text, level_of(text)))
-        self._second_key, self._second_ns = second_key, second_ns
-        return out
 
     def _drop_delivered(self, lines: list[LogLine]) -> list[LogLine]:
         """After a re-attach: drop the lines delivered before (see the module docstring)."""

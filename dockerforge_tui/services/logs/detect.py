@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
+from pathlib import Path
 from typing import Literal
 
 from dockerforge_tui.core.errors import UsageError
@@ -73,15 +74,25 @@ def resolve_engine(engine: str | None) -> EngineName:
     return engine  # type: ignore[return-value]
 
 
-def prepare(patterns: PatternSet | None = None, *, engine: str | None = None) -> EngineName:
+def prepare(
+    patterns: PatternSet | None = None,
+    *,
+    engine: str | None = None,
+    cache_dir: Path | None = None,
+) -> EngineName:
     """Build the engine's compiled form of ``patterns`` now (Hyperscan compiles for a second or two).
 
     Call it from a worker thread at start-up so the first :func:`detect` is fast.
+    With ``cache_dir`` (for example ``AppPaths.cache_dir``), the compiled Hyperscan
+    database is saved there and loaded by later processes instead of compiled again.
     Returns the engine that was prepared.
     """
     pattern_set = patterns if patterns is not None else default_patterns()
     chosen = resolve_engine(engine)
-    (engine_hyperscan.prepare if chosen == "hyperscan" else engine_python.prepare)(pattern_set)
+    if chosen == "hyperscan":
+        engine_hyperscan.prepare(pattern_set, cache_dir)
+    else:
+        engine_python.prepare(pattern_set)
     return chosen
 
 

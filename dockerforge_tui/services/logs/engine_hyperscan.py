@@ -16,8 +16,12 @@ true``) is represented by its required literals instead.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any, Sequence
 
 from dockerforge_tui.services.logs.engine_python import CHUNK_LINES, joined_chunk
@@ -109,35 +113,64 @@ def is_available() -> bool:
 class _CompiledDatabase:
     """A Hyperscan database for one pattern set, plus the units it could not hold."""
 
-    def __init__(self, pattern_set: PatternSet) -> None:
-        assert hyperscan is not None
-        self.always: list[int] = []
+    def __init__(self, database: Any, always: list[int], as_regex: set[int], pattern_set: PatternSet) -> None:
+        self.database = database
+        self.always = always
         """Units with neither a regex Hyperscan takes nor a literal: tried on every line."""
-        entries: list[tuple[bytes, int, int]] = []
-        as_regex: set[int] = set()
-        for unit in pattern_set.units:
-            entries.extend(self._entries_for(unit, as_regex=not unit.python_only))
-        try:
-            self.database = self._compile(entries)
-            as_regex = {unit.index for unit in pattern_set.units if not unit.python_only}
-        except hyperscan.error:
-            # Find the regexes Hyperscan rejects, one by one, and fall back to their literals.
-            entries = []
-            for unit in pattern_set.units:
-                regex_entries = self._entries_for(unit, as_regex=not unit.python_only)
-                if not unit.python_only:
-                    try:
-                        self._compile(regex_entries)
-                        as_regex.add(unit.index)
-                    except hyperscan.error:
-                        regex_entries = self._entries_for(unit, as_regex=False)
-                entries.extend(regex_entries)
-            self.database = self._compile(entries) if entries else None
+        self.as_regex = as_regex
+        """Units compiled as their (loosened) regex rather than as their literals."""
         self.exact: frozenset[int] = frozenset(
             unit.index for unit in pattern_set.units if unit.index in as_regex and reports_exactly(unit)
         )
         """Units whose reports are trusted without a Python ``re`` confirmation."""
         self._local = threading.local()
+
+    @classmethod
+    def compile(cls, pattern_set: PatternSet) -> _CompiledDatabase:
+        """Compile every unit; a regex Hyperscan rejects is represented by its literals."""
+        assert hyperscan is not None
+        always: list[int] = []
+        entries: list[tuple[bytes, int, int]] = []
+        for unit in pattern_set.units:
+            entries.extend(_entries_for(unit, not unit.python_only, always))
+        try:
+            database = _compile(entries)
+            as_regex = {unit.index for unit in pattern_set.units if not unit.python_only}
+        except hyperscan.error:
+            # Find the regexes Hyperscan rejects, one by one, and fall back to their literals.
+            entries, as_regex = [], set()
+            for unit in pattern_set.units:
+                regex_entries = _entries_for(unit, not unit.python_only, always)
+                if not unit.python_only:
+                    try:
+                        _compile(regex_entries)
+                        as_regex.add(unit.index)
+                    except hyperscan.error:
+                        regex_entries = _entries_for(unit, False, always)
+                entries.extend(regex_entries)
+            database = _compile(entries) if entries else None
+        return cls(database, always, as_regex, pattern_set)
+
+    @classmethod
+    def load(cls, path: Path, pattern_set: PatternSet) -> _CompiledDatabase | None:
+        """A database saved by :meth:`save`, or None when it is missing or unusable here."""
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+            database = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK) if meta["has_database"] else None
+            return cls(database, list(meta["always"]), set(meta["as_regex"]), pattern_set)
+        except (OSError, ValueError, KeyError, TypeError, hyperscan.error):
+            return None
+
+    def save(self, path: Path) -> None:
+        """Write the database and its metadata (best effort: a cache that cannot be written is skipped)."""
+        meta = {"has_database": self.database is not None, "always": self.always, "as_regex": sorted(self.as_regex)}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if self.database is not None:
+                _write_atomically(path, hyperscan.dumpb(self.database))
+            _write_atomically(path.with_suffix(".json"), json.dumps(meta).encode("utf-8"))
+        except (OSError, hyperscan.error):
+            pass
 
     def scratch(self) -> Any:
         """This thread's scratch space (a database's own scratch is not thread-safe)."""
@@ -147,45 +180,63 @@ class _CompiledDatabase:
             self._local.scratch = scratch
         return scratch
 
-    def _entries_for(self, unit, as_regex: bool) -> list[tuple[bytes, int, int]]:
-        base = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_ALLOWEMPTY
-        if as_regex:
-            source = loosened(unit.source)
-            flags = base | (0 if unit.case_sensitive else hyperscan.HS_FLAG_CASELESS)
-            if needs_utf8(source):
-                flags |= hyperscan.HS_FLAG_UTF8
-            return [(source.encode("utf-8"), unit.index, flags)]
-        if not unit.literals:
-            if unit.index not in self.always:
-                self.always.append(unit.index)
-            return []
-        flags = base | hyperscan.HS_FLAG_CASELESS
-        return [(re.escape(literal).encode("utf-8"), unit.index, flags) for literal in sorted(unit.literals)]
-
-    @staticmethod
-    def _compile(entries: list[tuple[bytes, int, int]]) -> Any:
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        database.compile(
-            expressions=[entry[0] for entry in entries],
-            ids=[entry[1] for entry in entries],
-            elements=len(entries),
-            flags=[entry[2] for entry in entries],
-        )
-        return database
 
 
-def _database_for(pattern_set: PatternSet) -> _CompiledDatabase:
+def _entries_for(unit, as_regex: bool, always: list[int]) -> list[tuple[bytes, int, int]]:
+    base = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_ALLOWEMPTY
+    if as_regex:
+        source = loosened(unit.source)
+        flags = base | (0 if unit.case_sensitive else hyperscan.HS_FLAG_CASELESS)
+        if needs_utf8(source):
+            flags |= hyperscan.HS_FLAG_UTF8
+        return [(source.encode("utf-8"), unit.index, flags)]
+    if not unit.literals:
+        if unit.index not in always:
+            always.append(unit.index)
+        return []
+    flags = base | hyperscan.HS_FLAG_CASELESS
+    return [(re.escape(literal).encode("utf-8"), unit.index, flags) for literal in sorted(unit.literals)]
+
+
+def _compile(entries: list[tuple[bytes, int, int]]) -> Any:
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[entry[0] for entry in entries],
+        ids=[entry[1] for entry in entries],
+        elements=len(entries),
+        flags=[entry[2] for entry in entries],
+    )
+    return database
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _database_for(pattern_set: PatternSet, cache_dir: Path | None = None) -> _CompiledDatabase:
     cache = pattern_set.engine_cache()
     compiled = cache.get("hyperscan")
     if compiled is None:
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(getattr(hyperscan, "__version__", "").encode())
         for unit in pattern_set.units:
             digest.update(repr((unit.source, unit.case_sensitive, unit.python_only, sorted(unit.literals or ()))).encode())
         key = digest.hexdigest()
         with _DATABASES_LOCK:
             compiled = _DATABASES.get(key)
             if compiled is None:
-                compiled = _CompiledDatabase(pattern_set)
+                saved = Path(cache_dir) / f"hyperscan-{key[:40]}.db" if cache_dir is not None else None
+                compiled = _CompiledDatabase.load(saved, pattern_set) if saved is not None else None
+                if compiled is None:
+                    compiled = _CompiledDatabase.compile(pattern_set)
+                    if saved is not None:
+                        compiled.save(saved)
                 if len(_DATABASES) >= 8:
                     _DATABASES.pop(next(iter(_DATABASES)))
                 _DATABASES[key] = compiled
@@ -193,9 +244,14 @@ def _database_for(pattern_set: PatternSet) -> _CompiledDatabase:
     return compiled
 
 
-def prepare(pattern_set: PatternSet) -> None:
-    """Compile the set's database now rather than on the first scan."""
-    _database_for(pattern_set)
+def prepare(pattern_set: PatternSet, cache_dir: Path | None = None) -> None:
+    """Compile the set's database now rather than on the first scan.
+
+    With ``cache_dir``, a database compiled earlier for the same patterns (and the
+    same Hyperscan version) is loaded from there in milliseconds instead of being
+    compiled, and a newly compiled one is saved there.
+    """
+    _database_for(pattern_set, cache_dir)
 
 
 def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]:

@@ -2,7 +2,8 @@
 
 Typical use::
 
-    from dockerforge_tui.services.report import build_report, collect_analysis, render, track_issues
+    from dockerforge_tui.services.report import build_report, collect_analysis, track_issues
+    from dockerforge_tui.services.report.render import render
 
     collected = collect_analysis(connection, ContainerScope(project="shop"), since=since, tail=500)
     tracked = track_issues(store, collected.analysis.observations)
@@ -15,6 +16,8 @@ Typical use::
 
 The names below are imported on first use: the CLI builds its parser from
 :mod:`.model` and :mod:`.settings` without loading the analyzers and the pattern engine.
+``render`` is not among them: once the :mod:`.render` module is imported, the package
+attribute of that name is the module, so import the function from the module.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _LAZY = {
     "build_report": "build", "issues_from_observations": "build",
     "Collected": "collect", "collect_analysis": "collect", "track_issues": "collect",
     "FORMATS": "model", "SCHEMA_NAME": "model", "SCHEMA_VERSION": "model", "Report": "model", "ReportScope": "model",
-    "render": "render", "report_data": "render",
+    "report_data": "render",
 }
 
 __all__ = ["SCHEMA_FILE_NAME", *sorted(_LAZY)]

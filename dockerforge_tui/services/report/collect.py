@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -25,7 +26,7 @@ from dockerforge_tui.services.docker.models import parse_engine_time
 from dockerforge_tui.services.issues.analysis import Analysis, analyze_containers
 from dockerforge_tui.services.issues.catalog import AnalyzerSettings
 from dockerforge_tui.services.issues.ports import HostListener, find_host_listeners
-from dockerforge_tui.services.logs import PatternSet, default_patterns, detect
+from dockerforge_tui.services.logs import PatternSet, prepare
 from dockerforge_tui.services.report.build import engine_summary
 from dockerforge_tui.services.report.model import EngineSummary, ReadProblem
 from dockerforge_tui.services.report.settings import report_settings
@@ -66,9 +67,11 @@ class PatternWarmUp:
     no ``load``, means the packaged patterns.
     """
 
-    def __init__(self, load: Callable[[], PatternSet | None] | None = None, patterns: PatternSet | None = None) -> None:
+    def __init__(self, load: Callable[[], PatternSet | None] | None = None, patterns: PatternSet | None = None,
+                 cache_dir: Path | None = None) -> None:
         self._load = load
         self._patterns = patterns
+        self._cache_dir = cache_dir
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pattern-warm-up", daemon=True)
         self._thread.start()
@@ -77,7 +80,7 @@ class PatternWarmUp:
         try:
             if self._load is not None:
                 self._patterns = self._load()
-            detect(["dockerforge warm-up"], self._patterns if self._patterns is not None else default_patterns())
+            prepare(self._patterns, cache_dir=self._cache_dir)
         except BaseException as error:  # handed to the caller's thread by result()
             self._error = error
 
@@ -89,14 +92,24 @@ class PatternWarmUp:
         return self._patterns
 
 
-def warm_up_patterns(patterns: PatternSet | None = None) -> PatternWarmUp:
+def warm_up_patterns(patterns: PatternSet | None = None, cache_dir: Path | None = None) -> PatternWarmUp:
     """Start compiling ``patterns`` (default: the packaged ones) now; see :class:`PatternWarmUp`."""
-    return PatternWarmUp(patterns=patterns)
+    return PatternWarmUp(patterns=patterns, cache_dir=cache_dir)
+
+
+MAX_EVENT_FILTER_IDS = 100
+"""Beyond this many containers the events are filtered here, not in the request (whose URL would grow too long)."""
 
 
 def _events(connection: "EngineConnection", since: datetime, until: datetime,
             container_ids: Sequence[str] | None) -> tuple[LifecycleEvent, ...]:
-    return read_events(connection.api, since, until, container_ids=container_ids)
+    in_request = container_ids if container_ids is None or len(container_ids) <= MAX_EVENT_FILTER_IDS else None
+    with engine_call("read", "the engine's events"):
+        events = read_events(connection.api, since, until, container_ids=in_request)
+    if container_ids is not None and in_request is None:
+        wanted = set(container_ids)
+        events = tuple(event for event in events if event.container_id in wanted)
+    return events
 
 
 def collect_analysis(connection: "EngineConnection", scope: ContainerScope, *, since: datetime | None,
