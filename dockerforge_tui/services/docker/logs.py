@@ -31,6 +31,8 @@ from urllib.parse import urlencode, urlsplit
 
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
+from docker.types import CancellableStream
 
 from dockerforge_tui.core.errors import DockerAPIError, DockerForgeError, EngineUnreachableError, NotFoundError
 from dockerforge_tui.services.docker.models import ContainerEvent, parse_engine_time
@@ -92,7 +94,8 @@ def translate_error(error: BaseException, what: str) -> DockerForgeError:
         return NotFoundError(f"{what}: {error.explanation or error}", hint="check the container still exists")
     if isinstance(error, docker.errors.APIError):
         return DockerAPIError(f"{what}: {error.explanation or error}")
-    if isinstance(error, (requests.exceptions.RequestException, OSError, docker.errors.DockerException)):
+    if isinstance(error, (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError,
+                          docker.errors.DockerException)):
         return EngineUnreachableError(f"{what}: the engine stopped answering ({error})",
                                       hint="check that the Docker engine is running")
     return DockerAPIError(f"{what}: {error}")
@@ -157,10 +160,13 @@ class _ResponseBody:
         return next(self._chunks, b"")
 
     def close(self) -> None:
-        try:
-            self._response.close()
-        except Exception:  # closing a broken response may raise; we are leaving anyway
-            pass
+        # docker-py's CancellableStream knows where each transport keeps its socket and shuts
+        # it down, which (unlike closing the response) wakes a read blocked in another thread.
+        for close in (CancellableStream(iter(()), self._response).close, self._response.close):
+            try:
+                close()
+            except Exception:  # ssh cannot be cancelled this way; a broken response may raise
+                pass
 
 
 def _raw_socket(api: Any) -> socket.socket | None:
@@ -307,7 +313,8 @@ class LogStream:
                 lines = self._split_tty(data) if self._tty else self._split_multiplexed(data)
                 if lines:
                     yield lines
-        except (OSError, requests.exceptions.RequestException, docker.errors.DockerException) as error:
+        except (OSError, requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
+                docker.errors.DockerException) as error:
             if self._closed.is_set():
                 return
             raise translate_error(error, what) from error
@@ -547,7 +554,7 @@ class ContainerEventStream:
                                      time_nano=int(event.get("timeNano") or 0),
                                      attributes=tuple(sorted((str(k), str(v)) for k, v in attributes.items())))
         except (OSError, ValueError, AttributeError, requests.exceptions.RequestException,
-                docker.errors.DockerException) as error:
+                urllib3.exceptions.HTTPError, docker.errors.DockerException) as error:
             if self._closed:
                 return
             raise translate_error(error, "following container events") from error

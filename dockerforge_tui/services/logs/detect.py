@@ -141,23 +141,26 @@ class _Lines:
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
         self._shapes: dict[int, tuple[int, int]] = {}
+        self._messages: dict[int, str] = {}
         self._shape, self.max_block = _line_shape()
 
     def _facts(self, index: int) -> tuple[int, int]:
         """(prefix length, 1 if it continues a unit / 2 if it closes one / 0)."""
         facts = self._shapes.get(index)
         if facts is None:
-            line = self.lines[index].rstrip("\r\n")
-            match = self._shape(line)
-            kind = 1 if match.group("continues") is not None else 2 if match.group("closes") is not None else 0
-            prefix_end = match.start("continues") if kind == 1 else match.start("closes") if kind == 2 else match.end()
-            facts = (prefix_end, kind)
+            match = self._shape(self.lines[index].rstrip("\r\n"))
+            kind = match.lastindex or 0  # group 1 is "continues", group 2 "closes"
+            facts = (match.start(kind) if kind else match.end(), kind)
             self._shapes[index] = facts
         return facts
 
     def message(self, index: int) -> str:
         """The line after its prefix (trailing newline removed)."""
-        return self.lines[index].rstrip("\r\n")[self._facts(index)[0] :]
+        message = self._messages.get(index)
+        if message is None:
+            message = self.lines[index].rstrip("\r\n")[self._facts(index)[0] :]
+            self._messages[index] = message
+        return message
 
     def joins_previous(self, index: int) -> bool:
         """True when line ``index`` continues the unit of line ``index - 1``."""
@@ -254,36 +257,42 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
             per_line[line_index] = kept
 
     # 2. Per multi-line unit: specific causes replace generic and superseded ones; one per category.
+    #    Most findings are alone on a one-line unit and need none of that.
+    findings: list[Finding] = []
     blocks: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for line_index, kept in per_line.items():
         block = view.block(line_index)
+        if len(kept) == 1 and block[0] == block[1]:
+            (pattern_index,) = kept.values()
+            findings.append(_finding(patterns[pattern_index], line_index, block, view))
+            continue
         members = blocks.get(block)
         if members is None:
             blocks[block] = members = []
         for pattern_index in kept.values():
             members.append((line_index, pattern_index))
 
-    findings: list[Finding] = []
     for (start, end), members in blocks.items():
         if len(members) > 1:
             members = _resolve_unit(members, patterns, generic)
         for line_index, pattern_index in members:
-            pattern = patterns[pattern_index]
-            findings.append(
-                Finding(
-                    category=pattern.category,
-                    severity=pattern.severity,
-                    pattern_id=pattern.id,
-                    line_index=line_index,
-                    message=view.message(line_index).strip(),
-                    explanation=pattern.explanation,
-                    recommendations=pattern.recommendations,
-                    block_start=start,
-                    block_end=end,
-                )
-            )
+            findings.append(_finding(patterns[pattern_index], line_index, (start, end), view))
     findings.sort(key=_finding_order)
     return findings
+
+
+def _finding(pattern: Pattern, line_index: int, block: tuple[int, int], view: _Lines) -> Finding:
+    return Finding(
+        category=pattern.category,
+        severity=pattern.severity,
+        pattern_id=pattern.id,
+        line_index=line_index,
+        message=view.message(line_index).strip(),
+        explanation=pattern.explanation,
+        recommendations=pattern.recommendations,
+        block_start=block[0],
+        block_end=block[1],
+    )
 
 
 def _resolve_unit(members: list[tuple[int, int]], patterns: tuple[Pattern, ...], generic: frozenset[str]) -> list[tuple[int, int]]:
