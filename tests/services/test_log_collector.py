@@ -377,6 +377,8 @@ def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(c
         settled = [rss for at, rss in samples if at >= 20]
         assert settled, samples
         growth = max(settled) - settled[0]
+        print(f"\n{sum(drain_lines.values()):,} lines in {samples[-1][0]:.0f} s; RSS {settled[0] / 1e6:.1f} MB at 20 s, "
+              f"{samples[-1][1] / 1e6:.1f} MB at the end, at most {max(settled) / 1e6:.1f} MB")
         assert growth < 20 * 1024 * 1024, f"RSS grew {growth / 1e6:.1f} MB after the buffers filled"
     finally:
         collector.close()

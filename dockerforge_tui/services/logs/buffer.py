@@ -12,10 +12,13 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.logs.collector import LogLine
+
+_text = attrgetter("text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,9 @@ class LogBuffer:
             raise ValueError("a log buffer holds at least one line and one byte")
         self.max_lines = max_lines
         self.max_bytes = max_bytes
-        self._lines: deque[LogLine] = deque()
+        # maxlen makes the deque drop the oldest lines itself (in C); their bytes are
+        # subtracted just before, from the same number of lines at its left end.
+        self._lines: deque[LogLine] = deque(maxlen=max_lines)
         self._bytes = 0
         self._appended = 0
         self._dropped = 0
@@ -53,12 +58,7 @@ class LogBuffer:
 
     def append(self, line: "LogLine") -> None:
         """Add one line, dropping the oldest ones beyond the bounds."""
-        with self._lock:
-            self._lines.append(line)
-            self._bytes += len(line.text)
-            self._appended += 1
-            if len(self._lines) > self.max_lines or self._bytes > self.max_bytes:
-                self._trim()
+        self.extend((line,))
 
     def extend(self, lines: Sequence["LogLine"] | Iterable["LogLine"]) -> None:
         """Add many lines at once (one lock round-trip), dropping the oldest beyond the bounds."""
@@ -67,27 +67,29 @@ class LogBuffer:
         if not lines:
             return
         with self._lock:
+            held = self._lines
             count = len(lines)
             if count >= self.max_lines:
                 # Everything already held, and the start of this batch, falls out: skip the churn.
-                self._dropped += len(self._lines) + count - self.max_lines
-                self._lines.clear()
+                self._dropped += len(held) + count - self.max_lines
+                held.clear()
                 self._bytes = 0
                 lines = lines[count - self.max_lines:]
-            self._lines.extend(lines)
-            self._bytes += sum([len(line.text) for line in lines])
+            else:
+                excess = len(held) + count - self.max_lines
+                if excess > 0:
+                    self._bytes -= sum(map(len, map(_text, islice(held, excess))))
+                    self._dropped += excess
+            held.extend(lines)
+            self._bytes += sum(map(len, map(_text, lines)))
             self._appended += count
-            if len(self._lines) > self.max_lines or self._bytes > self.max_bytes:
-                self._trim()
+            if self._bytes > self.max_bytes:
+                self._trim_bytes()
 
-    def _trim(self) -> None:
+    def _trim_bytes(self) -> None:
         held = self._lines
         popleft = held.popleft
         dropped = 0
-        excess = len(held) - self.max_lines
-        for _ in range(excess):
-            self._bytes -= len(popleft().text)
-            dropped += 1
         while self._bytes > self.max_bytes and len(held) > 1:
             self._bytes -= len(popleft().text)
             dropped += 1
