@@ -283,6 +283,13 @@ class DockerForgeApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        # Custom commands from the config act on the selected container.
+        if isinstance(screen, ContainersScreen):
+            for command in self.services.custom_commands:
+                if command.scope == "container" and not (command.dangerous and self.readonly):
+                    yield SystemCommand(command.title or command.id,
+                                        command.description or f"custom command {command.id}",
+                                        lambda command=command: screen.run_custom(command))
         # Every binding with a description is an action the palette can find by name.
         for active in screen.active_bindings.values():
             binding = active.binding

@@ -534,6 +534,69 @@ class ContainersScreen(Screen):
             self.app.open_url(url)
         self.notify("\n".join(message.urls), title=f"{message.name} URLs", timeout=15)
 
+    # -- custom commands from the config ------------------------------------------------------
+
+    def run_custom(self, command) -> None:
+        """Run one configured custom command on the selected container (dangerous ones ask first)."""
+        from dockerforge_tui.services.custom_commands import template_fields
+
+        selected = self.query_one(ContainerTable).selected_container
+        if selected is None:
+            self.notify("no container selected", severity="warning")
+            return
+        if command.dangerous and self.app.readonly:
+            self.notify(f"read-only mode: refusing {command.id}", severity="error")
+            return
+        values = template_fields(selected)
+        try:
+            argv = command.render(values)
+        except Exception as error:  # a template naming an unknown field: say which
+            self.notify(f"custom command {command.id}: {error}", severity="error")
+            return
+
+        def go() -> None:
+            if command.interactive:
+                self._run_interactive(command, argv, selected.name)
+            else:
+                self._run_custom_worker(command, values)
+
+        if command.dangerous:
+            self.app.push_screen(ConfirmScreen(f"Run {command.title or command.id}?",
+                                               f"Runs: {' '.join(argv)}\non {selected.name}.", "Run"),
+                                 lambda yes: go() if yes else None)
+        else:
+            go()
+
+    @work(thread=True, group="custom-commands")
+    def _run_custom_worker(self, command, values) -> None:
+        from dockerforge_tui.core.errors import DockerForgeError
+        from dockerforge_tui.services.custom_commands import run_custom_command
+
+        services = self.app.services
+        try:
+            result = run_custom_command(command, values, audit=services.audit, readonly=services.readonly,
+                                        endpoint=services.engine.endpoint_url or "",
+                                        timeout=services.settings.actions.command_timeout)
+        except DockerForgeError as error:
+            self.post_message(self.ActionFinished(f"custom {command.id}", (str(values.get("name")),),
+                                                  (error.message,)))
+            return
+        errors = () if result.ok else (result.summary,)
+        self.post_message(self.ActionFinished(f"custom {command.id}", (str(values.get("name")),), errors))
+
+    def _run_interactive(self, command, argv: list[str], name: str) -> None:
+        import subprocess
+
+        from dockerforge_tui.services.audit import ActionTarget
+
+        self.app.services.audit.record(f"custom {command.id}", ActionTarget("container", name, None), outcome="ok",
+                                       endpoint=self.app.services.engine.endpoint_url, message=" ".join(argv))
+        try:
+            with self.app.suspend():
+                subprocess.run(argv, check=False)
+        except Exception as error:  # no terminal to hand over, or the program is missing
+            self.notify(f"cannot run {argv[0]}: {error}", severity="error")
+
     def action_detail(self) -> None:
         """Open the selected container's detail."""
         from dockerforge_tui.ui.screens.container_detail import ContainerDetailScreen
