@@ -58,7 +58,8 @@ class Drain:
             if predicate():
                 return
             time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}; have {dict((k[:12], len(v)) for k, v in self.lines.items())}")
+        have = {key[:12]: len(lines) for key, lines in self.lines.items()}
+        raise AssertionError(f"timed out waiting for {what}; have {have}")
 
     def close(self) -> None:
         self.collector.close()
@@ -157,7 +158,7 @@ def test_no_line_lost_or_doubled_when_a_container_restarts_itself(collect, conta
     wait_running_collector(drain)
     container = containers.run(COUNTER_RUNS, labels=dict([label]),
                                restart_policy={"Name": "on-failure", "MaximumRetryCount": 5})
-    drain.wait_for(lambda: 200 in drain.numbers(container.id, "stdout") and 200 in drain.numbers(container.id, "stderr"),
+    drain.wait_for(lambda: all(200 in drain.numbers(container.id, stream) for stream in ("stdout", "stderr")),
                    timeout=60, what="four runs of the counter")
     container.reload()
     assert container.attrs["RestartCount"] == 3
@@ -377,8 +378,9 @@ def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(c
         settled = [rss for at, rss in samples if at >= 20]
         assert settled, samples
         growth = max(settled) - settled[0]
-        print(f"\n{sum(drain_lines.values()):,} lines in {samples[-1][0]:.0f} s; RSS {settled[0] / 1e6:.1f} MB at 20 s, "
-              f"{samples[-1][1] / 1e6:.1f} MB at the end, at most {max(settled) / 1e6:.1f} MB")
+        print(f"\n{sum(drain_lines.values()):,} lines in {samples[-1][0]:.0f} s; "
+              f"RSS {settled[0] / 1e6:.1f} MB at 20 s, {samples[-1][1] / 1e6:.1f} MB at the end, "
+              f"at most {max(settled) / 1e6:.1f} MB")
         assert growth < 20 * 1024 * 1024, f"RSS grew {growth / 1e6:.1f} MB after the buffers filled"
     finally:
         collector.close()

@@ -6,7 +6,8 @@ newline, still starting with the engine's timestamp when ``timestamps=True``).
 
 Why not docker-py's ``logs(stream=True)``: it reads every frame with two small reads
 through urllib3's chunked-transfer decoder, and the engine sends one HTTP chunk per
-line, so the Python cost per line is several times the engine's. On a unix socket (and
+line; merely iterating it took about three times the CPU per line of this reader (see
+docs/PERFORMANCE.md, "Log collection"). On a unix socket (and
 plain ``tcp://``) this module sends the request itself as HTTP/1.0, for which the engine
 writes the bare multiplexed stream (no chunk framing) until it closes the connection,
 reads it in large blocks and splits the frames itself (benchmarks/bench_collector.py
@@ -57,7 +58,9 @@ NAP_SECONDS = 0.0005
 
 The engine writes (and flushes) one frame per line, so a reader that keeps up gets one
 line per system call and takes CPU the engine needs to produce the lines. A short nap
-lets a few hundred lines gather; it delays a quiet stream by half a millisecond."""
+lets a few hundred lines gather (213,000 -> 313,000 lines/s in the benchmark); it delays
+a quiet stream by half a millisecond. Much longer naps fill the socket's send buffer and
+stall the engine."""
 PARTIAL_FRAGMENT_BYTES = 16 << 10
 """The engine splits longer lines into messages of this size (json-file and local drivers)."""
 HEAD_LIMIT = 64 << 10

@@ -148,7 +148,8 @@ def timestamp_rules() -> TimestampRules:
         anywhere=tuple(layout for layout in formats if layout.marker is not None),
         formats=tuple(formats),
         json_regex=re.compile(rf'"(?:{json_keys})"\s*:\s*{value}'),
-        logfmt_regex=re.compile(rf'(?<![\w.@-])(?:{logfmt_keys})=(?:"(?P<text>[^"]{{1,64}})"|(?P<bare>[^\s"]{{1,40}}))'),
+        logfmt_regex=re.compile(
+            rf'(?<![\w.@-])(?:{logfmt_keys})=(?:"(?P<text>[^"]{{1,64}})"|(?P<bare>[^\s"]{{1,40}}))'),
     )
 
 
