@@ -220,9 +220,11 @@ class DockerForgeApp(App):
         connector = self.services.engine.connector
 
         def open_collector(selector, since_seconds):
-            # With a range (1m/15m/1h) read whole logs; the screen keeps only that range.
+            # With a range (1m/15m/1h) the engine sends only that range.
+            if since_seconds is None:
+                return LogCollector.from_settings(connector, selector, settings.logs)
             return LogCollector.from_settings(connector, selector, settings.logs,
-                                              initial_tail=None if since_seconds is None else "all")
+                                              since=time.time() - since_seconds)
 
         self.push_screen(LogsScreen(containers, project=project, open_collector=open_collector,
                                     settings=settings.logs, save_dir=Path.cwd()))
