@@ -45,6 +45,12 @@ def terminal(isolated_dirs):
     tmux("kill-session", "-t", session)
 
 
+def table_row(screen: str, name: str) -> str | None:
+    """The containers table's row for `name`, or None (the filter bar and titles hold the name too)."""
+    return next((line for line in screen.splitlines()
+                 if name in line and any(state in line for state in ("running", "exited", "created"))), None)
+
+
 def test_dashboard_in_a_real_terminal_shows_a_new_container_and_quits(terminal, containers):
     wait_for_screen(terminal, lambda s: "unix://" in s and "Name" in s)
     name = unique_name("dfe2e")
@@ -53,9 +59,8 @@ def test_dashboard_in_a_real_terminal_shows_a_new_container_and_quits(terminal, 
     tmux("send-keys", "-t", terminal, "-l", name)
     tmux("send-keys", "-t", terminal, "Enter")
     containers.run("sleep 300", name=name)
-    screen = wait_for_screen(terminal, lambda s: name in s and "running" in s, timeout=5)
-    row = next(line for line in screen.splitlines() if name in line)
-    assert "running" in row
+    screen = wait_for_screen(terminal, lambda s: table_row(s, name) is not None, timeout=5)
+    assert "running" in table_row(screen, name)
     assert len(screen.splitlines()) <= 24 and all(len(line) <= 80 for line in screen.splitlines())
 
     # Every section renders in a real terminal (real colour handling, not the test driver's).
@@ -64,14 +69,16 @@ def test_dashboard_in_a_real_terminal_shows_a_new_container_and_quits(terminal, 
         tmux("send-keys", "-t", terminal, key)
         wait_for_screen(terminal, lambda s, marker=marker: marker in s.splitlines()[0].lower(), timeout=10)
         tmux("send-keys", "-t", terminal, "Escape")
-        wait_for_screen(terminal, lambda s: name in s, timeout=10)
+        wait_for_screen(terminal, lambda s: table_row(s, name) is not None, timeout=10)
     tmux("send-keys", "-t", terminal, "Enter")  # the detail of the selected container
     wait_for_screen(terminal, lambda s: "Overview" in s and "Inspect" in s, timeout=10)
     tmux("send-keys", "-t", terminal, "Escape")
-    wait_for_screen(terminal, lambda s: name in s, timeout=10)
+    wait_for_screen(terminal, lambda s: table_row(s, name) is not None and "Overview" not in s, timeout=10)
 
+    last_screen = tmux("capture-pane", "-p", "-t", terminal)
     tmux("send-keys", "-t", terminal, "q")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and terminal in tmux("list-sessions", "-F", "#{session_name}"):
         time.sleep(0.1)
-    assert terminal not in tmux("list-sessions", "-F", "#{session_name}"), "q must quit the dashboard"
+    assert terminal not in tmux("list-sessions", "-F", "#{session_name}"), \
+        f"q must quit the dashboard; the screen before q:\n{last_screen}\nand now:\n" + tmux("capture-pane", "-p", "-t", terminal)

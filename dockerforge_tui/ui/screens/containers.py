@@ -370,6 +370,10 @@ class ContainersScreen(Screen):
             self.notify("no container selected", severity="warning")
             return
         self.run_on_containers(verb, containers, kwargs)
+        # The targets are captured: marks go now, so a second key press can't act on them
+        # twice while the first action is still running.
+        self.query_one(ContainerTable).clear_marks()
+        self._show_status()
 
     @on(ActionFinished)
     def _action_finished(self, message: ActionFinished) -> None:
@@ -378,8 +382,6 @@ class ContainersScreen(Screen):
             self.notify("\n".join(message.errors), title=f"{message.verb} failed", severity="error", timeout=10)
         else:
             self.notify(f"{message.verb}: {label}")
-        self.query_one(ContainerTable).clear_marks()
-        self._show_status()
 
     def action_stop_or_start(self) -> None:
         """Stop running containers, start stopped ones (acts at once: it can be undone)."""
