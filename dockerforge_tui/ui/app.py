@@ -60,6 +60,7 @@ class DockerForgeApp(App):
         Binding("f6", "open_section('events')", "Events", show=False, id="app.events"),
         Binding("f7", "open_section('system')", "System", show=False, id="app.system"),
         Binding("f8", "open_section('audit')", "Audit log", show=False, id="app.audit"),
+        Binding("f9", "open_section('stats')", "Stats", show=False, id="app.stats"),
     ]
 
     # Top-level sections besides the containers screen: command-mode name -> screen factory.
@@ -72,6 +73,7 @@ class DockerForgeApp(App):
         "events": lambda: _screen("events", "EventsScreen"),
         "system": lambda: _screen("system", "SystemScreen"),
         "audit": lambda: _screen("audit", "AuditScreen"),
+        "stats": lambda: _screen("stats", "StatsScreen"),
     }
 
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
@@ -299,6 +301,10 @@ class DockerForgeApp(App):
                 yield SystemCommand(binding.description, f"{binding.id} ({self.get_key_display(binding)})",
                                     lambda action=binding.action: self.screen.run_action(action))
 
+    def shown_containers(self) -> tuple:
+        """The containers the containers screen shows now (its filter applied), in its order."""
+        return self._containers_screen().known_containers()
+
     def _containers_screen(self) -> ContainersScreen:
         return next(screen for screen in self.screen_stack if isinstance(screen, ContainersScreen))
 
@@ -320,6 +326,7 @@ def _keymap_scopes() -> dict[str, tuple[type, ...]]:
     for module, name in (("images", "ImagesScreen"), ("volumes", "VolumesScreen"), ("networks", "NetworksScreen"),
                          ("compose", "ComposeScreen"), ("events", "EventsScreen"), ("system", "SystemScreen"),
                          ("audit", "AuditScreen"), ("issues", "IssuesScreen"), ("logs", "LogsScreen"),
+                         ("stats", "StatsScreen"),
                          ("container_detail", "ContainerDetailScreen")):
         screen = getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)
         scopes[module] = (screen, LogPane) if module == "logs" else (screen,)

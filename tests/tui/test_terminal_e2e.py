@@ -65,7 +65,7 @@ def test_dashboard_in_a_real_terminal_shows_a_new_container_and_quits(terminal, 
 
     # Every section renders in a real terminal (real colour handling, not the test driver's).
     for key, marker in (("F2", "images"), ("F3", "volumes"), ("F4", "networks"), ("F5", "compose"),
-                        ("F6", "events"), ("F7", "system"), ("F8", "audit"), ("I", "issues")):
+                        ("F6", "events"), ("F7", "system"), ("F8", "audit"), ("F9", "stats"), ("I", "issues")):
         tmux("send-keys", "-t", terminal, key)
         wait_for_screen(terminal, lambda s, marker=marker: marker in s.splitlines()[0].lower(), timeout=10)
         tmux("send-keys", "-t", terminal, "Escape")

@@ -64,8 +64,10 @@ class ContainerDetailScreen(Screen):
 
         samples: tuple[StatsSample, ...]
 
-    def __init__(self, container_id: str, name: str, redactor: Redactor | None = None) -> None:
+    def __init__(self, container_id: str, name: str, redactor: Redactor | None = None,
+                 initial_tab: str = "overview") -> None:
         super().__init__()
+        self._initial_tab = initial_tab
         self.container_id = container_id
         self.container_name = name
         self._redactor = redactor or Redactor()
@@ -76,7 +78,7 @@ class ContainerDetailScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="overview"):
+        with TabbedContent(initial=self._initial_tab):
             with TabPane("1 Overview", id="overview"):
                 yield VerticalScroll(Static("Loading…", id="overview-text"))
             with TabPane("2 Stats", id="stats"):
