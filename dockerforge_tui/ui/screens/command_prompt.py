@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 
 class CommandPrompt(ModalScreen[str | None]):
@@ -27,7 +27,6 @@ class CommandPrompt(ModalScreen[str | None]):
         self._position = len(history)
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="command-spacer")
         yield Input(placeholder="containers | images | volumes | networks | logs NAME | theme NAME | help | quit",
                     suggester=SuggestFromList(self._completions, case_sensitive=False), id="command-input")
 
