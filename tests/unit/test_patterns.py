@@ -78,12 +78,16 @@ def test_every_regex_has_a_literal_for_the_prefilter() -> None:
 
 
 def test_gates_cover_every_literal() -> None:
-    """Each required literal contains a chosen gate, so the pre-filter cannot lose a match."""
+    """Each required literal holds a gate that leads to its unit, so the pre-filter cannot lose a match."""
     gates = PACKAGED.gates()
-    all_gates = list(gates.found) + list(gates.swept)
+    for sweep in gates.sweeps:
+        assert all(gate.startswith(sweep.key) for gate in sweep.gates)
+        assert not any(sweep.key[:size] == sweep.key[-size:] for size in range(1, len(sweep.key))), sweep.key
+    every_gate = gates.all
     for unit in PACKAGED.units:
         for literal in unit.literals:
-            assert any(gate in literal for gate in all_gates), literal
+            assert any(gate in literal and unit.index in units for gate, units in every_gate.items()), literal
+    assert len(gates.sweeps) <= 30, "a pass per sweep: the cover should need few of them"
 
 
 # --- finding shape, prefixes and engines -------------------------------------------------
@@ -366,11 +370,20 @@ def test_required_literals_are_really_required() -> None:
 
 def test_choose_gates_covers_and_shares() -> None:
     gates = choose_gates({0: frozenset({"permission denied"}), 1: frozenset({"access denied"}), 2: frozenset({"x509: "})},
-                         sweep_starts=frozenset("x"))
-    chosen = {**gates.found, **gates.swept}
+                         ordinary_text="GET /index.html 200\nworker started in 12 ms\n")
+    chosen = gates.all
     for unit, literal in ((0, "permission denied"), (1, "access denied"), (2, "x509: ")):
         assert any(gate in literal and unit in units for gate, units in chosen.items())
-    assert len(chosen) <= 2  # "denied" serves both of the first two
+    assert len(gates.sweeps) <= 2  # one key (such as "s") serves all three literals, or two do
+
+
+def test_sweep_finds_overlapping_and_nested_gates() -> None:
+    """Gates that overlap or are prefixes of one another are all found by one sweep."""
+    from dockerforge_tui.services.logs.engine_python import trie_pattern
+
+    regex = re.compile("e(?=(" + trie_pattern(["rror", "rr", "xit", ""]) + "))")
+    assert [(m.start(), m.group(1)) for m in regex.finditer("error: exit")] == [(0, "rror"), (7, "xit")]
+    assert regex.fullmatch("e", 0, 1) and re.fullmatch(trie_pattern(["ab", "abc"]), "abc")
 
 
 def test_anchor_means_start_of_message() -> None:

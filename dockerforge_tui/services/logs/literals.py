@@ -12,7 +12,6 @@ which is correct for case-sensitive and case-insensitive regexes alike.
 
 from __future__ import annotations
 
-import heapq
 import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -35,12 +34,6 @@ class _Info:
     required: frozenset[str] | None
     """Strings of which every match contains at least one; None when nothing is known."""
 
-
-_MAX_GATE_LENGTH = 10
-"""Longer gates cover fewer literals and barely search faster."""
-
-_CANDIDATE_COST = 150.0
-"""What one line that holds a gate costs, in passes of one gate over one line."""
 
 _NOTHING = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
@@ -178,104 +171,160 @@ def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """One pass over a chunk: the regex engine finds every ``key``, then which gate follows.
+
+    Python's ``re`` scans for a pattern's literal prefix in a tight C loop (about as
+    fast as ``str.find``) and starts its matcher only where the prefix occurs, so a
+    pattern ``key(?=(trie of the gates))`` finds every gate that starts with ``key``
+    in one pass, whatever the number of gates.
+    """
+
+    key: str
+    """What every gate of the sweep starts with (1 to 3 characters, never overlapping itself)."""
+    gates: dict[str, list[int]]
+    """Gate -> the units behind it; each gate is a piece of a required literal."""
+
+
+@dataclass(frozen=True)
 class Gates:
-    """The pure-Python engine's pre-filter: strings that cover every gated unit."""
+    """The pure-Python engine's pre-filter: strings that cover every gated unit, by sweep."""
 
-    found: dict[str, list[int]]
-    """Gates searched one by one with ``str.find`` -> the units behind each."""
-    swept: dict[str, list[int]]
-    """Gates that start with a rare character, searched together by one regex -> units."""
+    sweeps: tuple[Sweep, ...]
+
+    @property
+    def all(self) -> dict[str, list[int]]:
+        """Every gate of every sweep -> its units."""
+        return {gate: units for sweep in self.sweeps for gate, units in sweep.gates.items()}
 
 
-def rare_characters(ordinary_text: str, below: float) -> frozenset[str]:
-    """Printable ASCII characters (no digits, no space) rarer than ``below`` in the sample."""
-    text = ordinary_text.lower()
-    total = max(1, len(text))
-    return frozenset(
-        char
-        for char in map(chr, range(33, 127))
-        if not char.isdigit() and not char.isupper() and text.count(char) / total < below
-    )
+_MAX_KEY_LENGTH = 2
+"""Longest sweep key tried; longer keys cover too few literals to pay for their pass."""
+
+_MAX_GATE_LENGTH = 24
+"""Gates longer than this are cut: the literal is checked in full on the line anyway."""
+
+# The cost model, in passes of one sweep over a chunk (what a sweep costs however
+# rare its key is: about 0.5 ns a character). Measured on the 2-CPU development VM.
+_CANDIDATE_COST = 60.0
+"""Extra cost of a key that starts every character position (the matcher walking the trie)."""
+_FIRST_CHARACTER_COST = 9.0
+"""Extra cost of a multi-character key's first character at every position (the prefix check)."""
+_HIT_COST = 3.0
+"""Cost of a gate found once on every line (a match object, then the literal check in Python)."""
+_COMMON_WORD_FREQUENCY = 0.05
+"""Lines per line assumed to hold a common word, whatever the reference sample says."""
+
+
+def _overlaps_itself(key: str) -> bool:
+    """True when two occurrences of ``key`` can overlap (a sweep would miss the second)."""
+    return any(key[:size] == key[-size:] for size in range(1, len(key)))
 
 
 def choose_gates(
     unit_literals: Mapping[int, frozenset[str]],
     ordinary_text: str = "",
     common_words: Iterable[str] = (),
-    sweep_starts: frozenset[str] = frozenset(),
-    min_length: int = 4,
+    max_key_length: int = _MAX_KEY_LENGTH,
 ) -> Gates:
-    """Pick short strings ("gates") that cover every unit's literals.
+    """Pick sweep keys and gates so that every unit's literals are found in few passes.
 
     ``unit_literals`` maps a unit (one regex of one pattern) to its required
-    literals. Every literal of every unit contains at least one chosen gate, so a
-    line without any gate can match no unit.
+    literals. Every literal gets one gate: the piece of it that starts at a chosen
+    key (the earliest such place, so the gate is as long and selective as it can
+    be). A line without any gate can then match no unit.
 
-    A gate that starts with a character of ``sweep_starts`` (rare in logs) joins
-    the "sweep": one regex finds all of them in a single pass, because the regex
-    engine skips every position that holds none of those characters. Any other
-    gate costs a pass of its own. Each gate also costs a closer look at every line
-    that holds it, estimated from how often it occurs in ``ordinary_text`` (benign
-    log lines); ``common_words`` count as frequent whatever the sample says. The
-    choice is a greedy weighted set cover over those costs.
+    Each sweep costs a pass over the text plus the matcher's work wherever its key
+    occurs; each gate costs Python work wherever it occurs. Both are estimated from
+    ``ordinary_text`` (benign log lines): character-level frequencies for keys, and
+    for gates the larger of what the sample shows and what independent characters
+    would give; ``common_words`` count as frequent whatever the sample says. The keys
+    are chosen by a greedy weighted set cover over those costs, typically a dozen or
+    two for several hundred literals, where one ``str.find`` pass per gate would take
+    ten times as many passes.
     """
     literal_units: dict[str, set[int]] = {}
     for unit, literals in unit_literals.items():
         for literal in literals:
             literal_units.setdefault(literal, set()).add(unit)
-    common = {word.lower() for word in common_words}
+    if not literal_units:
+        return Gates(())
     ordinary = ordinary_text.lower()
-    ordinary_lines = max(1, ordinary.count("\n") + 1)
+    positions = max(1, len(ordinary))
+    lines = max(1, ordinary.count("\n") + 1)
+    characters_per_line = positions / lines
+    common = {word.lower() for word in common_words}
+    char_share = {char: (ordinary.count(char) + 1) / positions for char in set("".join(literal_units))}
+
+    def per_position(text: str) -> float:
+        return (ordinary.count(text) + 0.5) / positions
+
+    def per_line(gate: str) -> float:
+        independent = characters_per_line
+        for char in gate:
+            independent *= char_share[char]
+        frequency = max(ordinary.count(gate) / lines, independent)
+        bare = gate.strip(" :'\"()[]")
+        if bare in common or (len(bare) >= 3 and any(bare in word for word in common)):
+            frequency += _COMMON_WORD_FREQUENCY
+        return frequency
 
     coverage: dict[str, set[str]] = {}
     for literal in literal_units:
-        coverage.setdefault(literal, set()).add(literal)
         for start in range(len(literal)):
-            shortest = 3 if literal[start] in sweep_starts else min_length
-            for end in range(start + shortest, min(start + _MAX_GATE_LENGTH, len(literal)) + 1):
-                coverage.setdefault(literal[start:end], set()).add(literal)
+            for size in range(1, max_key_length + 1):
+                key = literal[start : start + size]
+                if len(key) == size and "\n" not in key and not _overlaps_itself(key):
+                    coverage.setdefault(key, set()).add(literal)
 
-    costs: dict[str, float] = {}
+    def key_cost(key: str) -> float:
+        cost = 1.0 + _CANDIDATE_COST * per_position(key)
+        if len(key) > 1:
+            cost += _FIRST_CHARACTER_COST * per_position(key[0])
+        return cost
 
-    def cost(gate: str) -> float:
-        known = costs.get(gate)
+    gate_costs: dict[tuple[str, str], float] = {}
+
+    def gate_cost(literal: str, key: str) -> float:
+        known = gate_costs.get((literal, key))
         if known is None:
-            frequency = (ordinary.count(gate) + 0.5) / (ordinary_lines + 1)
-            bare = gate.strip(" :'\"()[]")
-            if bare in common or any(bare in word for word in common if len(bare) >= 3):
-                frequency += 0.05
-            if len(gate) < 5:
-                frequency += 0.01  # short strings are frequent in text the sample does not show
-            if gate[0] in sweep_starts:
-                pass_cost = 0.05
-            else:
-                # str.find skips ahead by the needle's length: short gates cost more per pass.
-                pass_cost = 1.0 + 4.0 / len(gate)
-            known = pass_cost + frequency * _CANDIDATE_COST
-            costs[gate] = known
+            start = literal.find(key)
+            known = _HIT_COST * per_line(literal[start : start + _MAX_GATE_LENGTH])
+            gate_costs[(literal, key)] = known
         return known
 
+    key_costs = {key: key_cost(key) for key in coverage}
     uncovered = set(literal_units)
-    # Lazy greedy: keys are lower bounds of cost per newly covered literal.
-    heap = [(0.05 / len(covered), -len(gate), gate) for gate, covered in coverage.items()]
-    heapq.heapify(heap)
-    chosen: dict[str, set[str]] = {}
-    while uncovered and heap:
-        _, neg_len, gate = heapq.heappop(heap)
-        gain = len(coverage[gate] & uncovered)
-        if gain == 0:
-            continue
-        key = cost(gate) / gain
-        if heap and (key, neg_len, gate) > heap[0]:
-            heapq.heappush(heap, (key, neg_len, gate))
-            continue
-        newly = coverage[gate] & uncovered
-        chosen[gate] = newly
-        uncovered -= newly
+    chosen: list[str] = []
+    while uncovered:
+        best_key, best_ratio = "", float("inf")
+        for key, covered in coverage.items():
+            newly = covered & uncovered
+            if newly:
+                ratio = (key_costs[key] + sum(gate_cost(literal, key) for literal in newly)) / len(newly)
+                if ratio < best_ratio:
+                    best_key, best_ratio = key, ratio
+        chosen.append(best_key)
+        uncovered -= coverage[best_key]
+    # A key chosen early may have become redundant: drop the costliest such keys first.
+    for key in sorted(chosen, key=lambda k: -key_costs[k]):
+        others = [other for other in chosen if other != key]
+        if all(any(other in literal for other in others) for literal in coverage[key]):
+            chosen = others
 
-    found: dict[str, list[int]] = {}
-    swept: dict[str, list[int]] = {}
-    for gate, literals in chosen.items():
-        units = sorted({unit for literal in literals for unit in literal_units[literal]})
-        (swept if gate[0] in sweep_starts else found)[gate] = units
-    return Gates(found, swept)
+    sweeps: dict[str, dict[str, set[int]]] = {key: {} for key in chosen}
+    for literal, units in literal_units.items():
+        # The cheapest gate this literal can have among the chosen keys; ties go to the earliest.
+        key = min(
+            (key for key in chosen if key in literal),
+            key=lambda k: (gate_cost(literal, k), literal.find(k)),
+        )
+        start = literal.find(key)
+        sweeps[key].setdefault(literal[start : start + _MAX_GATE_LENGTH], set()).update(units)
+    return Gates(
+        tuple(
+            Sweep(key, {gate: sorted(units) for gate, units in sorted(gates.items())})
+            for key, gates in sorted(sweeps.items())
+            if gates
+        )
+    )

@@ -41,7 +41,7 @@ from typing import Any, Iterator
 import yaml
 
 from dockerforge_tui.core.errors import ConfigError
-from dockerforge_tui.services.logs.literals import Gates, choose_gates, rare_characters, required_literals
+from dockerforge_tui.services.logs.literals import Gates, choose_gates, required_literals
 from dockerforge_tui.services.logs.prefixes import anchor_to_message
 from dockerforge_tui.services.logs.settings import detection_settings
 
@@ -204,10 +204,7 @@ class PatternSet:
 @lru_cache(maxsize=8)
 def _gates_for(gated: tuple[tuple[int, frozenset[str]], ...]) -> Gates:
     """Gate choice for these units' literals; cached because it takes a moment for a full set."""
-    settings = detection_settings()
-    ordinary = ordinary_log_text()
-    sweep = rare_characters(ordinary, settings.sweep_character_frequency)
-    return choose_gates(dict(gated), ordinary, settings.common_words, sweep)
+    return choose_gates(dict(gated), ordinary_log_text(), detection_settings().common_words)
 
 
 def load_patterns(user_dir: Path | None = None) -> PatternSet:
