@@ -46,7 +46,8 @@ class ContainersScreen(Screen):
         Binding("G", "cursor_bottom", "Bottom", show=False, id="containers.bottom"),
         Binding("ctrl+d", "page(1)", "Half page down", show=False, id="containers.half_page_down"),
         Binding("ctrl+u", "page(-1)", "Half page up", show=False, id="containers.half_page_up"),
-        Binding("slash", "filter", "Filter", id="containers.filter"),
+        # priority: "/" moves focus before the keys typed behind it are routed (to the table).
+        Binding("slash", "filter", "Filter", id="containers.filter", priority=True),
         Binding("o", "sort_next", "Sort", id="containers.sort"),
         Binding("O", "sort_reverse", "Reverse sort", show=False, id="containers.sort_reverse"),
         Binding("P", "toggle_grouping", "Group by project", show=False, id="containers.group"),
@@ -347,6 +348,8 @@ class ContainersScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.MUTATING_ACTIONS and self.app.readonly:
             return False  # hidden from the footer and refused
+        if action == "filter" and self.query_one("#container-filter", Input).has_focus:
+            return None  # a "/" typed in the filter bar is text (re:a/b)
         return True
 
     def _targets(self):
