@@ -213,6 +213,7 @@ class ContainersScreen(Screen):
         try:
             self.query_one(ContainerTable).set_filter(parse_filter(event.value))
             event.input.remove_class("-invalid")
+            self._show_status()
         except FilterError as error:
             event.input.add_class("-invalid")
             self.query_one("#containers-status", Static).update(str(error))
