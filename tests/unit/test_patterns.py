@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dockerforge_tui.core.errors import ConfigError, UsageError
 from dockerforge_tui.services.logs import (
@@ -81,7 +82,7 @@ def test_gates_cover_every_literal() -> None:
     """Each required literal holds a gate that leads to its unit, so the pre-filter cannot lose a match."""
     gates = PACKAGED.gates()
     for sweep in gates.sweeps:
-        assert all(gate.startswith(sweep.key) for gate in sweep.gates)
+        assert all(sweep.key in gate for gate in sweep.gates)
         assert not any(sweep.key[:size] == sweep.key[-size:] for size in range(1, len(sweep.key))), sweep.key
     every_gate = gates.all
     for unit in PACKAGED.units:
@@ -377,13 +378,54 @@ def test_choose_gates_covers_and_shares() -> None:
     assert len(gates.sweeps) <= 2  # one key (such as "s") serves all three literals, or two do
 
 
-def test_sweep_finds_overlapping_and_nested_gates() -> None:
-    """Gates that overlap or are prefixes of one another are all found by one sweep."""
-    from dockerforge_tui.services.logs.engine_python import trie_pattern
+def test_sweep_finds_every_literal_once_per_place() -> None:
+    """One sweep finds literals that overlap, nest, share their end or hold the key in the middle."""
+    from dockerforge_tui.services.logs.engine_python import sweep_pattern
 
-    regex = re.compile("e(?=(" + trie_pattern(["rror", "rr", "xit", ""]) + "))")
-    assert [(m.start(), m.group(1)) for m in regex.finditer("error: exit")] == [(0, "rror"), (7, "xit")]
-    assert regex.fullmatch("e", 0, 1) and re.fullmatch(trie_pattern(["ab", "abc"]), "abc")
+    literals = ["error", "err", "r", "xerror", "rror in", "or ", "terror"]
+    source, group_literals = sweep_pattern("r", literals)
+    regex = re.compile(source)
+    text = "terror in the xerror or error"
+    found = sorted((m.start(), group_literals[m.lastindex - 1]) for m in regex.finditer(text))
+    # The longest literal at each place of the key; the engine adds the shorter ones on its path
+    # ("err" and "r" at 25, "terror" checked at 2).
+    assert found == [(2, "rror in"), (3, "r"), (5, "or "), (16, "xerror"), (17, "r"), (19, "or "), (22, "or "), (25, "error"), (26, "r"), (28, "r")]
+    for position, literal in found:
+        assert text.startswith(literal, position - literal.find("r"))
+
+
+def test_python_engine_finds_nested_and_overlapping_literals(tmp_path: Path) -> None:
+    """Whatever keys the sweeps use, every line holding a literal reaches that literal's regex."""
+    from dockerforge_tui.services.logs import engine_python
+
+    literals = ["error", "err", "r", "xerror", "rror in", "or ", "terror", "ror i", "in the"]
+    entries = [
+        {"id": f"custom.l{index}", "regex": re.escape(literal), "explanation": "Made for a test.",
+         "recommendations": ["Nothing to do."], "examples": {"match": [literal], "no_match": ["nothing"]}}
+        for index, literal in enumerate(literals)
+    ]  # fmt: skip
+    (tmp_path / "nested.yaml").write_text(yaml.safe_dump({"category": "crash", "severity": "warning", "patterns": entries}), encoding="utf-8")
+    patterns = load_patterns(tmp_path).subset([f"custom.l{index}" for index in range(len(literals))])
+    lines = ["terror in the xerror or error", "ERR", "xerrr", "or", "the terror", "r", "rror i", "nothing"]
+    expected = [(i, u) for i, line in enumerate(lines) for u, literal in enumerate(literals) if literal in line.lower()]
+    assert engine_python.scan(lines, patterns) == expected
+
+
+def test_python_engine_reports_nested_literals_behind_the_longest(tmp_path: Path) -> None:
+    """A literal that is a prefix of a longer one at the same place still gets its regex run."""
+    from dockerforge_tui.services.logs import engine_hyperscan, engine_python
+
+    (tmp_path / "nested.yaml").write_text(
+        USER_PATTERN.format(id="custom.short", regex=r"\bunknown\b", example="unknown")
+        + USER_PATTERN.format(id="custom.long", regex=r"\bunknown directive\b", example="unknown directive").split("patterns:\n", 1)[1],
+        encoding="utf-8",
+    )
+    patterns = load_patterns(tmp_path).subset(["custom.short", "custom.long"])
+    lines = ['[emerg] unknown directive "x"', "unknown", "an unknown directive", "unknowns"]
+    expected = [(0, 0), (0, 1), (1, 0), (2, 0), (2, 1)]
+    assert engine_python.scan(lines, patterns) == expected
+    if "hyperscan" in ENGINES:
+        assert engine_hyperscan.scan(lines, patterns) == expected
 
 
 def test_anchor_means_start_of_message() -> None:

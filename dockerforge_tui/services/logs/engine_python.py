@@ -12,7 +12,7 @@ units behind it, and only then is the unit's regex run.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from dockerforge_tui.services.logs.literals import Sweep
 from dockerforge_tui.services.logs.pattern_set import PatternSet
@@ -38,30 +38,42 @@ def joined_chunk(chunk: Sequence[str]) -> tuple[Sequence[str], str]:
     return chunk, text
 
 
-def trie_pattern(words: list[str]) -> str:
-    """A regex matching exactly ``words``, shaped as a trie and greedy, so the longest wins.
+def sweep_pattern(key: str, literals: Iterable[str]) -> tuple[str, list[str]]:
+    """A regex that finds every occurrence of ``literals`` (each containing ``key``) in one pass.
 
-    ``re`` tries the branches of an alternation one by one, but first checks each
-    branch's leading literal in C; with one branch per next character, a place
-    where no word starts costs a few comparisons whatever the number of words.
+    Returns the regex and, for each of its groups (1, 2...), the literal that group
+    stands for. The regex is ``key`` followed by a look-ahead holding a trie of what
+    follows the key in each literal; where a literal ends, a look-behind checks
+    what precedes the key (unless the literal starts with it) and an empty group
+    marks the literal, so ``match.lastindex`` tells which literal was found.
+
+    ``re`` scans for the key in C, and tries the branches of an alternation one by
+    one after checking each branch's leading literal, so a place where the key is
+    not followed by any literal costs a few comparisons whatever their number.
+    Deeper branches come first: at one place the longest literal is reported, and
+    the shorter ones ending on its path are recovered by :class:`_Plan`. Only the
+    key is consumed, and keys never overlap themselves, so no occurrence is skipped.
     """
     root: dict = {}
-    for word in words:
+    for literal in literals:
+        start = literal.find(key)
         node = root
-        for char in word:
+        for char in literal[start + len(key) :]:
             node = node.setdefault(char, {})
-        node[""] = {}
+        node.setdefault("", []).append(literal)
+    group_literals: list[str] = []
 
     def emit(node: dict) -> str:
-        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:  # a word ends here: what follows is optional (and tried first)
-            body = (body if len(branches) > 1 else "(?:" + body + ")") + "?"
-        return body
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items(), key=lambda item: item[0]) if char]
+        # Literals with the longest part before the key first: when one holds, those
+        # whose part before the key is a suffix of it hold as well.
+        for literal in sorted(node.get("", ()), key=lambda text: (-text.find(key), text)):
+            before = literal[: literal.find(key)]
+            branches.append((f"(?<={re.escape(literal)})" if before else "") + "()")
+            group_literals.append(literal)
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return emit(root)
+    return re.escape(key) + "(?=" + emit(root) + ")", group_literals
 
 
 class _Plan:
@@ -69,34 +81,42 @@ class _Plan:
 
     def __init__(self, pattern_set: PatternSet) -> None:
         units = pattern_set.units
-        self.checks: list[tuple[tuple[str, tuple[int, ...]], ...]] = []
-        """Per gate index: (literal, units needing it) for the literals behind the gate."""
-        self.sweeps: list[tuple[re.Pattern[str], dict[str, tuple[int, ...]]]] = []
-        """Per sweep: its pattern, and what its group captures -> every gate found there."""
+        self.checks: list[tuple[str, tuple[int, ...]]] = []
+        """Per gate index: the literal, and the units that require it."""
+        self.sweeps: list[tuple[re.Pattern[str], list[tuple[int, ...]], list[tuple[tuple[int, int, str], ...]]]] = []
+        """Per sweep: its pattern; per group, the literals surely found with it; per group,
+        the literals that may be there too, as (gate index, start before the key, literal)."""
         for sweep in pattern_set.gates().sweeps:
-            self.sweeps.append(self._sweep(sweep, units))
+            self.sweeps.append(self._sweep(sweep))
         self.ungated = [unit for unit in units if not unit.literals]
+        self.cased: list[frozenset[str] | None] = [unit.cased_literals for unit in units]
+        """Per unit: strings in their own case of which the line must hold one (case-sensitive units)."""
 
-    def _sweep(self, sweep: Sweep, units) -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]]:
-        gate_index: dict[str, int] = {}
-        for gate, unit_indexes in sweep.gates.items():
-            by_literal: dict[str, list[int]] = {}
-            for unit_index in unit_indexes:
-                for literal in units[unit_index].literals or ():
-                    if gate in literal:
-                        by_literal.setdefault(literal, []).append(unit_index)
-            gate_index[gate] = len(self.checks)
-            self.checks.append(tuple((literal, tuple(indexes)) for literal, indexes in sorted(by_literal.items())))
+    def _sweep(self, sweep: Sweep) -> tuple[re.Pattern[str], list[tuple[int, ...]], list[tuple[tuple[int, int, str], ...]]]:
         key = sweep.key
-        # The key is consumed and the gates are looked at ahead, so the next search starts
-        # right after the key: keys never overlap themselves, and gates may overlap freely.
-        pattern = re.compile(re.escape(key) + "(?=(" + trie_pattern([gate[len(key) :] for gate in sweep.gates]) + "))")
-        # The trie reports the longest gate at a place; gates that are its prefixes are there too.
-        found_with = {
-            gate[len(key) :]: tuple(gate_index[other] for other in sweep.gates if gate.startswith(other))
-            for gate in sweep.gates
-        }
-        return pattern, found_with
+        gate_index: dict[str, int] = {}
+        for literal, unit_indexes in sweep.gates.items():
+            gate_index[literal] = len(self.checks)
+            self.checks.append((literal, tuple(unit_indexes)))
+        source, group_literals = sweep_pattern(key, sweep.gates)
+        split = {literal: (literal[: literal.find(key)], literal[literal.find(key) + len(key) :]) for literal in sweep.gates}
+        sure: list[tuple[int, ...]] = [()]  # group numbers start at 1
+        maybe: list[tuple[tuple[int, int, str], ...]] = [()]
+        for found in group_literals:
+            found_before, found_rest = split[found]
+            surely, perhaps = [gate_index[found]], []
+            # Another literal can occur at the same place only if its trie path is a prefix
+            # of the one found; what precedes the key then decides.
+            for other, (before, rest) in split.items():
+                if other == found or not found_rest.startswith(rest):
+                    continue
+                if found_before.endswith(before):
+                    surely.append(gate_index[other])
+                elif before.endswith(found_before):
+                    perhaps.append((gate_index[other], len(before), other))
+            sure.append(tuple(surely))
+            maybe.append(tuple(perhaps))
+        return re.compile(source), sure, maybe
 
 
 def _plan_for(pattern_set: PatternSet) -> _Plan:
@@ -124,13 +144,18 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
         lowered = text.lower()
         hits: list[tuple[int, int]] = []
         append = hits.append
-        for pattern, found_with in plan.sweeps:
+        startswith = lowered.startswith
+        for pattern, sure, maybe in plan.sweeps:
             for match in pattern.finditer(lowered):
                 position = match.start()
-                for gate_index in found_with[match.group(1)]:
+                group = match.lastindex
+                for gate_index in sure[group]:
                     append((position, gate_index))
+                for gate_index, back, literal in maybe[group]:
+                    if position >= back and startswith(literal, position - back):
+                        append((position, gate_index))
         if hits:
-            _confirm_hits(hits, lowered, chunk, base, plan.checks, units, found)
+            _confirm_hits(hits, lowered, chunk, base, plan.checks, plan.cased, units, found)
         if plan.ungated:
             for offset, line in enumerate(chunk):
                 for unit in plan.ungated:
@@ -139,7 +164,8 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
     return sorted(found)
 
 
-def _confirm_hits(hits, lowered: str, chunk, base: int, checks, units, found: set) -> None:
+def _confirm_hits(hits, lowered: str, chunk, base: int, checks, cased, units, found: set) -> None:
+    """Run the regexes behind the literals found on each line that holds some."""
     hits.sort()
     count = lowered.count
     rfind = lowered.rfind
@@ -155,19 +181,21 @@ def _confirm_hits(hits, lowered: str, chunk, base: int, checks, units, found: se
         line_end = find("\n", position)
         if line_end < 0:
             line_end = len(lowered)
-        line_lowered = lowered[rfind("\n", 0, position) + 1 : line_end]
-        gates_here = set()
-        while index < total and hits[index][0] < line_end:
-            gates_here.add(hits[index][1])
-            index += 1
+        line_lowered = None
         candidates: set[int] = set()
-        for gate_index in gates_here:
-            for literal, unit_indexes in checks[gate_index]:
-                if literal in line_lowered:
-                    candidates.update(unit_indexes)
+        while index < total and hits[index][0] < line_end:
+            literal, unit_indexes = checks[hits[index][1]]
+            index += 1
+            if line_lowered is None:
+                line_lowered = lowered[rfind("\n", 0, position) + 1 : line_end]
+            if literal in line_lowered:
+                candidates.update(unit_indexes)
         if candidates:
             line = chunk[line_number]
             global_line = base + line_number
             for unit_index in candidates:
+                needed = cased[unit_index]
+                if needed is not None and not any(literal in line for literal in needed):
+                    continue
                 if (global_line, unit_index) not in found and units[unit_index].compiled.search(line):
                     found.add((global_line, unit_index))

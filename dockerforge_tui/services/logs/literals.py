@@ -39,11 +39,12 @@ _NOTHING = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
 
 
-def required_literals(regex: str, flags: int = 0) -> frozenset[str] | None:
+def required_literals(regex: str, flags: int = 0, keep_case: bool = False) -> frozenset[str] | None:
     """Return lower-case strings of which every match of ``regex`` contains one.
 
     None means no useful literal exists (for example ``\\d+ ms``), and the regex must
-    be tried on every line.
+    be tried on every line. With ``keep_case`` (for a case-sensitive regex) the
+    strings keep the regex's case, so they can be checked on the original text.
     """
     if sre_parser is None:  # pragma: no cover
         return None
@@ -51,7 +52,7 @@ def required_literals(regex: str, flags: int = 0) -> frozenset[str] | None:
         parsed = sre_parser.parse(regex, flags)
     except re.error:
         return None
-    info = _sequence(list(parsed))
+    info = _sequence(list(parsed), keep_case)
     best = _best_of([info.required, info.exact])
     if not best or min(len(s) for s in best) == 0:
         return None
@@ -85,12 +86,12 @@ def _cross(left: frozenset[str], right: frozenset[str]) -> frozenset[str] | None
     return frozenset(a + b for a in left for b in right)
 
 
-def _sequence(items: list) -> _Info:
+def _sequence(items: list, keep_case: bool = False) -> _Info:
     candidates: list[frozenset[str] | None] = []
     run: frozenset[str] | None = frozenset({""})
     whole: frozenset[str] | None = frozenset({""})
     for op, arg in items:
-        info = _element(op, arg)
+        info = _element(op, arg, keep_case)
         if info.exact is not None:
             whole = _cross(whole, info.exact) if whole is not None else None
             if len(info.exact) > 1:
@@ -109,11 +110,11 @@ def _sequence(items: list) -> _Info:
     return _Info(whole, _best_of(candidates))
 
 
-def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
+def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one branch per regex opcode
     c = sre_constants
     if op is c.LITERAL:
         if arg < 128:
-            return _Info(frozenset({chr(arg).lower()}), None)
+            return _Info(frozenset({chr(arg) if keep_case else chr(arg).lower()}), None)
         return _NOTHING
     if op is c.AT:
         return _EMPTY
@@ -124,15 +125,15 @@ def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
         for member_op, member_arg in arg:
             if member_op is not c.LITERAL or member_arg >= 128:
                 return _NOTHING
-            chars.add(chr(member_arg).lower())
+            chars.add(chr(member_arg) if keep_case else chr(member_arg).lower())
         if len(chars) > 4:
             return _NOTHING
         return _Info(frozenset(chars), None)
     if op is c.SUBPATTERN:
         inner = arg[-1]
-        return _sequence(list(inner))
+        return _sequence(list(inner), keep_case)
     if op is c.BRANCH:
-        branches = [_sequence(list(branch)) for branch in arg[1]]
+        branches = [_sequence(list(branch), keep_case) for branch in arg[1]]
         exact: frozenset[str] | None = frozenset()
         for branch in branches:
             if branch.exact is None or exact is None:
@@ -153,7 +154,7 @@ def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
         return _Info(exact, required)
     if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
         low, high, inner = arg
-        info = _sequence(list(inner))
+        info = _sequence(list(inner), keep_case)
         if low == 0:
             if high == 1 and info.exact is not None:
                 return _Info(info.exact | {""}, None)
@@ -166,54 +167,48 @@ def _element(op, arg) -> _Info:  # noqa: C901 - one branch per regex opcode
                 return _Info(exact, None)
         return _Info(None, _best_of([info.required, info.exact]))
     if op is getattr(c, "ATOMIC_GROUP", None):
-        return _sequence(list(arg))
+        return _sequence(list(arg), keep_case)
     return _NOTHING
 
 
 @dataclass(frozen=True)
 class Sweep:
-    """One pass over a chunk: the regex engine finds every ``key``, then which gate follows.
+    """One pass over a chunk that finds every occurrence of a set of literals.
 
-    Python's ``re`` scans for a pattern's literal prefix in a tight C loop (about as
-    fast as ``str.find``) and starts its matcher only where the prefix occurs, so a
-    pattern ``key(?=(trie of the gates))`` finds every gate that starts with ``key``
-    in one pass, whatever the number of gates.
+    Each literal of the sweep contains ``key``. Python's ``re`` scans for a
+    pattern's literal prefix in a tight C loop (about as fast as ``str.find``) and
+    starts its matcher only where the prefix occurs, so the pattern ``key(?=...)``,
+    with a trie of what follows the key in each literal and a look-behind for what
+    precedes it, finds all of them in one pass, whatever their number.
     """
 
     key: str
-    """What every gate of the sweep starts with (1 to 3 characters, never overlapping itself)."""
+    """Contained in every literal of the sweep (1 or 2 characters, never overlapping itself)."""
     gates: dict[str, list[int]]
-    """Gate -> the units behind it; each gate is a piece of a required literal."""
+    """Literal -> the units that require it."""
 
 
 @dataclass(frozen=True)
 class Gates:
-    """The pure-Python engine's pre-filter: strings that cover every gated unit, by sweep."""
+    """The pure-Python engine's pre-filter: every required literal, grouped into sweeps."""
 
     sweeps: tuple[Sweep, ...]
 
     @property
     def all(self) -> dict[str, list[int]]:
-        """Every gate of every sweep -> its units."""
+        """Every literal of every sweep -> its units."""
         return {gate: units for sweep in self.sweeps for gate, units in sweep.gates.items()}
 
 
 _MAX_KEY_LENGTH = 2
 """Longest sweep key tried; longer keys cover too few literals to pay for their pass."""
 
-_MAX_GATE_LENGTH = 24
-"""Gates longer than this are cut: the literal is checked in full on the line anyway."""
-
 # The cost model, in passes of one sweep over a chunk (what a sweep costs however
 # rare its key is: about 0.5 ns a character). Measured on the 2-CPU development VM.
 _CANDIDATE_COST = 60.0
-"""Extra cost of a key that starts every character position (the matcher walking the trie)."""
+"""Extra cost of a key found at every character position (the matcher walking the trie)."""
 _FIRST_CHARACTER_COST = 9.0
-"""Extra cost of a multi-character key's first character at every position (the prefix check)."""
-_HIT_COST = 3.0
-"""Cost of a gate found once on every line (a match object, then the literal check in Python)."""
-_COMMON_WORD_FREQUENCY = 0.05
-"""Lines per line assumed to hold a common word, whatever the reference sample says."""
+"""Extra cost of a two-character key's first character at every position (the prefix check)."""
 
 
 def _overlaps_itself(key: str) -> bool:
@@ -224,24 +219,19 @@ def _overlaps_itself(key: str) -> bool:
 def choose_gates(
     unit_literals: Mapping[int, frozenset[str]],
     ordinary_text: str = "",
-    common_words: Iterable[str] = (),
     max_key_length: int = _MAX_KEY_LENGTH,
 ) -> Gates:
-    """Pick sweep keys and gates so that every unit's literals are found in few passes.
+    """Group every unit's literals into few sweeps, each keyed by a short common substring.
 
     ``unit_literals`` maps a unit (one regex of one pattern) to its required
-    literals. Every literal gets one gate: the piece of it that starts at a chosen
-    key (the earliest such place, so the gate is as long and selective as it can
-    be). A line without any gate can then match no unit.
-
-    Each sweep costs a pass over the text plus the matcher's work wherever its key
-    occurs; each gate costs Python work wherever it occurs. Both are estimated from
-    ``ordinary_text`` (benign log lines): character-level frequencies for keys, and
-    for gates the larger of what the sample shows and what independent characters
-    would give; ``common_words`` count as frequent whatever the sample says. The keys
-    are chosen by a greedy weighted set cover over those costs, typically a dozen or
-    two for several hundred literals, where one ``str.find`` pass per gate would take
-    ten times as many passes.
+    literals; every literal lands in exactly one sweep, whose key it contains. A
+    sweep costs one pass over the text plus the regex matcher's work wherever its
+    key occurs, estimated from how often the key occurs in ``ordinary_text``
+    (benign log lines); the keys are chosen by a greedy weighted set cover over
+    those costs, then keys made redundant by later choices are dropped. For the
+    packaged patterns that is about fifteen sweeps for some 870 literals, where a
+    ``str.find`` pass per literal (or per shared substring) would take ten times as
+    many passes.
     """
     literal_units: dict[str, set[int]] = {}
     for unit, literals in unit_literals.items():
@@ -251,23 +241,9 @@ def choose_gates(
         return Gates(())
     ordinary = ordinary_text.lower()
     positions = max(1, len(ordinary))
-    lines = max(1, ordinary.count("\n") + 1)
-    characters_per_line = positions / lines
-    common = {word.lower() for word in common_words}
-    char_share = {char: (ordinary.count(char) + 1) / positions for char in set("".join(literal_units))}
 
     def per_position(text: str) -> float:
         return (ordinary.count(text) + 0.5) / positions
-
-    def per_line(gate: str) -> float:
-        independent = characters_per_line
-        for char in gate:
-            independent *= char_share[char]
-        frequency = max(ordinary.count(gate) / lines, independent)
-        bare = gate.strip(" :'\"()[]")
-        if bare in common or (len(bare) >= 3 and any(bare in word for word in common)):
-            frequency += _COMMON_WORD_FREQUENCY
-        return frequency
 
     coverage: dict[str, set[str]] = {}
     for literal in literal_units:
@@ -283,27 +259,15 @@ def choose_gates(
             cost += _FIRST_CHARACTER_COST * per_position(key[0])
         return cost
 
-    gate_costs: dict[tuple[str, str], float] = {}
-
-    def gate_cost(literal: str, key: str) -> float:
-        known = gate_costs.get((literal, key))
-        if known is None:
-            start = literal.find(key)
-            known = _HIT_COST * per_line(literal[start : start + _MAX_GATE_LENGTH])
-            gate_costs[(literal, key)] = known
-        return known
-
     key_costs = {key: key_cost(key) for key in coverage}
     uncovered = set(literal_units)
     chosen: list[str] = []
     while uncovered:
         best_key, best_ratio = "", float("inf")
         for key, covered in coverage.items():
-            newly = covered & uncovered
-            if newly:
-                ratio = (key_costs[key] + sum(gate_cost(literal, key) for literal in newly)) / len(newly)
-                if ratio < best_ratio:
-                    best_key, best_ratio = key, ratio
+            newly = len(covered & uncovered)
+            if newly and key_costs[key] / newly < best_ratio:
+                best_key, best_ratio = key, key_costs[key] / newly
         chosen.append(best_key)
         uncovered -= coverage[best_key]
     # A key chosen early may have become redundant: drop the costliest such keys first.
@@ -312,19 +276,9 @@ def choose_gates(
         if all(any(other in literal for other in others) for literal in coverage[key]):
             chosen = others
 
-    sweeps: dict[str, dict[str, set[int]]] = {key: {} for key in chosen}
-    for literal, units in literal_units.items():
-        # The cheapest gate this literal can have among the chosen keys; ties go to the earliest.
-        key = min(
-            (key for key in chosen if key in literal),
-            key=lambda k: (gate_cost(literal, k), literal.find(k)),
-        )
-        start = literal.find(key)
-        sweeps[key].setdefault(literal[start : start + _MAX_GATE_LENGTH], set()).update(units)
-    return Gates(
-        tuple(
-            Sweep(key, {gate: sorted(units) for gate, units in sorted(gates.items())})
-            for key, gates in sorted(sweeps.items())
-            if gates
-        )
-    )
+    sweeps: dict[str, dict[str, list[int]]] = {key: {} for key in chosen}
+    for literal, units in sorted(literal_units.items()):
+        # The cheapest key wins: its pass is the same, but it starts the matcher less often.
+        key = min((key for key in chosen if key in literal), key=lambda k: (key_costs[k], k))
+        sweeps[key][literal] = sorted(units)
+    return Gates(tuple(Sweep(key, gates) for key, gates in sorted(sweeps.items()) if gates))

@@ -122,6 +122,12 @@ class MatchUnit:
     """Lower-case strings of which every match contains one; None: try every line."""
     case_sensitive: bool
     python_only: bool
+    cased_literals: frozenset[str] | None = None
+    """For a case-sensitive regex, required strings in the regex's own case (None: not known).
+
+    The pure-Python engine checks them on the original line before running the regex:
+    ``Error`` keeps ``ERROR`` and ``errors`` lines away from a regex that needs ``Error``.
+    """
 
 
 class PatternSet:
@@ -152,6 +158,9 @@ class PatternSet:
                         literals=derived if derived is not None else declared,
                         case_sensitive=pattern.case_sensitive,
                         python_only=pattern.python_only,
+                        cased_literals=required_literals(source, pattern.regex_flags, keep_case=True)
+                        if pattern.case_sensitive
+                        else None,
                     )
                 )
         self._units = tuple(units)
@@ -204,7 +213,7 @@ class PatternSet:
 @lru_cache(maxsize=8)
 def _gates_for(gated: tuple[tuple[int, frozenset[str]], ...]) -> Gates:
     """Gate choice for these units' literals; cached because it takes a moment for a full set."""
-    return choose_gates(dict(gated), ordinary_log_text(), detection_settings().common_words)
+    return choose_gates(dict(gated), ordinary_log_text())
 
 
 def load_patterns(user_dir: Path | None = None) -> PatternSet:
