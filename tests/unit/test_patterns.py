@@ -493,3 +493,26 @@ def test_compiled_database_is_cached_on_disk(tmp_path: Path) -> None:
     assert sorted(p.suffix for p in cache.iterdir()) == [".db", ".json"]
     first, second = (float(run.stdout.split("SECONDS ")[1].split()[0]) for run in runs)
     assert second < first
+
+
+def test_case_sensitive_literals_are_checked_in_their_case(tmp_path: Path) -> None:
+    """The Python engine skips `ERROR` for a regex that needs `Error`, also when lower-casing moves text."""
+    from dockerforge_tui.services.logs import engine_hyperscan, engine_python
+
+    (tmp_path / "cased.yaml").write_text(
+        USER_PATTERN.format(id="custom.cased", regex=r"\b[A-Z]\w*Error\b", example="KeyError").replace(
+            "    explanation:", "    case_sensitive: true\n    explanation:"
+        ),
+        encoding="utf-8",
+    )
+    patterns = load_patterns(tmp_path).subset(["custom.cased"])
+    assert patterns.units[0].cased_literals == frozenset({"Error"})
+    lines = ["ERROR KeyError: 'x'", "level=ERROR msg=errors", "ValueError", "errors: KeyError", "x TypeError"]
+    expected = [(0, 0), (2, 0), (3, 0), (4, 0)]
+    assert engine_python.scan(lines, patterns) == expected
+    # "İ" lower-cases to two characters: positions in the lowered text no longer match the text.
+    shifted = ["İİİ " + line for line in lines]
+    assert engine_python.scan(shifted, patterns) == expected
+    if "hyperscan" in ENGINES:
+        assert engine_hyperscan.scan(lines, patterns) == expected
+        assert engine_hyperscan.scan(shifted, patterns) == expected

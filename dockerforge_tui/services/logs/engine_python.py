@@ -76,47 +76,64 @@ def sweep_pattern(key: str, literals: Iterable[str]) -> tuple[str, list[str]]:
     return re.escape(key) + "(?=" + emit(root) + ")", group_literals
 
 
+_Check = tuple[int, "str | None", "tuple[str, ...] | None", tuple[int, ...]]
+"""A literal found with some group that needs a look at the text: (characters from its start
+to the key, the lower-case literal to check or None when the sweep proved it, its spellings
+in the regexes' own case or None for caseless units, the units behind it)."""
+
+
 class _Plan:
     """What the engine precomputes for one pattern set."""
 
     def __init__(self, pattern_set: PatternSet) -> None:
         units = pattern_set.units
-        self.checks: list[tuple[str, tuple[int, ...]]] = []
-        """Per gate index: the literal, and the units that require it."""
-        self.sweeps: list[tuple[re.Pattern[str], list[tuple[int, ...]], list[tuple[tuple[int, int, str], ...]]]] = []
-        """Per sweep: its pattern; per group, the literals surely found with it; per group,
-        the literals that may be there too, as (gate index, start before the key, literal)."""
+        self.sweeps: list[tuple[re.Pattern[str], list[tuple[int, ...]], list[tuple[_Check, ...]]]] = []
+        """Per sweep: its pattern; per group, the units whose literal it proves present; per
+        group, the literals that need a check of the text (see :data:`_Check`)."""
         for sweep in pattern_set.gates().sweeps:
-            self.sweeps.append(self._sweep(sweep))
+            self.sweeps.append(self._sweep(sweep, units))
         self.ungated = [unit for unit in units if not unit.literals]
         self.cased: list[frozenset[str] | None] = [unit.cased_literals for unit in units]
         """Per unit: strings in their own case of which the line must hold one (case-sensitive units)."""
 
-    def _sweep(self, sweep: Sweep) -> tuple[re.Pattern[str], list[tuple[int, ...]], list[tuple[tuple[int, int, str], ...]]]:
+    @staticmethod
+    def _sweep(sweep: Sweep, units) -> tuple[re.Pattern[str], list[tuple[int, ...]], list[tuple[_Check, ...]]]:
         key = sweep.key
-        gate_index: dict[str, int] = {}
-        for literal, unit_indexes in sweep.gates.items():
-            gate_index[literal] = len(self.checks)
-            self.checks.append((literal, tuple(unit_indexes)))
         source, group_literals = sweep_pattern(key, sweep.gates)
         split = {literal: (literal[: literal.find(key)], literal[literal.find(key) + len(key) :]) for literal in sweep.gates}
         sure: list[tuple[int, ...]] = [()]  # group numbers start at 1
-        maybe: list[tuple[tuple[int, int, str], ...]] = [()]
+        checked: list[tuple[_Check, ...]] = [()]
         for found in group_literals:
             found_before, found_rest = split[found]
-            surely, perhaps = [gate_index[found]], []
+            plain: set[int] = set()
+            checks: list[_Check] = []
             # Another literal can occur at the same place only if its trie path is a prefix
             # of the one found; what precedes the key then decides.
-            for other, (before, rest) in split.items():
-                if other == found or not found_rest.startswith(rest):
+            for literal, (before, rest) in split.items():
+                if not found_rest.startswith(rest):
                     continue
                 if found_before.endswith(before):
-                    surely.append(gate_index[other])
+                    proven = None  # the look-behind of the literal found covers this one
                 elif before.endswith(found_before):
-                    perhaps.append((gate_index[other], len(before), other))
-            sure.append(tuple(surely))
-            maybe.append(tuple(perhaps))
-        return re.compile(source), sure, maybe
+                    proven = literal  # it may be there: check it
+                else:
+                    continue
+                by_spelling: dict[tuple[str, ...], list[int]] = {}
+                for unit_index in sweep.gates[literal]:
+                    cased = units[unit_index].cased_literals
+                    if cased is None:
+                        if proven is None:
+                            plain.add(unit_index)
+                        else:
+                            by_spelling.setdefault((), []).append(unit_index)
+                    else:
+                        spellings = tuple(sorted(text for text in cased if text.lower() == literal))
+                        by_spelling.setdefault(spellings, []).append(unit_index)
+                for spellings, unit_indexes in sorted(by_spelling.items()):
+                    checks.append((len(before), proven, spellings or None, tuple(unit_indexes)))
+            sure.append(tuple(sorted(plain)))
+            checked.append(tuple(checks))
+        return re.compile(source), sure, checked
 
 
 def _plan_for(pattern_set: PatternSet) -> _Plan:
@@ -142,20 +159,29 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
     for base in range(0, len(lines), SWEEP_CHUNK_LINES):
         chunk, text = joined_chunk(lines[base : base + SWEEP_CHUNK_LINES])
         lowered = text.lower()
-        hits: list[tuple[int, int]] = []
+        # Positions in the lower-cased text are positions in the text unless lower-casing
+        # changed a length (a few non-ASCII letters); then the case is checked per line only.
+        same_places = len(lowered) == len(text)
+        hits: list[tuple[int, tuple[int, ...]]] = []
         append = hits.append
-        startswith = lowered.startswith
-        for pattern, sure, maybe in plan.sweeps:
+        in_lowered = lowered.startswith
+        in_text = text.startswith
+        for pattern, sure, checked in plan.sweeps:
             for match in pattern.finditer(lowered):
                 position = match.start()
                 group = match.lastindex
-                for gate_index in sure[group]:
-                    append((position, gate_index))
-                for gate_index, back, literal in maybe[group]:
-                    if position >= back and startswith(literal, position - back):
-                        append((position, gate_index))
+                proven = sure[group]
+                if proven:
+                    append((position, proven))
+                for back, literal, spellings, unit_indexes in checked[group]:
+                    start = position - back
+                    if literal is not None and (start < 0 or not in_lowered(literal, start)):
+                        continue
+                    if spellings is not None and same_places and not any(in_text(spelling, start) for spelling in spellings):
+                        continue
+                    append((position, unit_indexes))
         if hits:
-            _confirm_hits(hits, lowered, chunk, base, plan.checks, plan.cased, units, found)
+            _confirm_hits(hits, lowered, chunk, base, plan.cased, units, found)
         if plan.ungated:
             for offset, line in enumerate(chunk):
                 for unit in plan.ungated:
@@ -164,38 +190,33 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
     return sorted(found)
 
 
-def _confirm_hits(hits, lowered: str, chunk, base: int, checks, cased, units, found: set) -> None:
-    """Run the regexes behind the literals found on each line that holds some."""
+def _confirm_hits(hits, lowered: str, chunk, base: int, cased, units, found: set) -> None:
+    """Run the regexes of the units found on each line (their literals are known to be there)."""
     hits.sort()
     count = lowered.count
-    rfind = lowered.rfind
     find = lowered.find
     line_number = 0
     counted_to = 0
     index = 0
     total = len(hits)
     while index < total:
-        position = hits[index][0]
+        position, candidates = hits[index]
+        index += 1
         line_number += count("\n", counted_to, position)
         counted_to = position
         line_end = find("\n", position)
         if line_end < 0:
             line_end = len(lowered)
-        line_lowered = None
-        candidates: set[int] = set()
-        while index < total and hits[index][0] < line_end:
-            literal, unit_indexes = checks[hits[index][1]]
-            index += 1
-            if line_lowered is None:
-                line_lowered = lowered[rfind("\n", 0, position) + 1 : line_end]
-            if literal in line_lowered:
-                candidates.update(unit_indexes)
-        if candidates:
-            line = chunk[line_number]
-            global_line = base + line_number
-            for unit_index in candidates:
-                needed = cased[unit_index]
-                if needed is not None and not any(literal in line for literal in needed):
-                    continue
-                if (global_line, unit_index) not in found and units[unit_index].compiled.search(line):
-                    found.add((global_line, unit_index))
+        if index < total and hits[index][0] < line_end:
+            candidates = set(candidates)
+            while index < total and hits[index][0] < line_end:
+                candidates.update(hits[index][1])
+                index += 1
+        line = chunk[line_number]
+        global_line = base + line_number
+        for unit_index in candidates:
+            needed = cased[unit_index]
+            if needed is not None and not any(literal in line for literal in needed):
+                continue
+            if (global_line, unit_index) not in found and units[unit_index].compiled.search(line):
+                found.add((global_line, unit_index))

@@ -52,6 +52,8 @@ def required_literals(regex: str, flags: int = 0, keep_case: bool = False) -> fr
         parsed = sre_parser.parse(regex, flags)
     except re.error:
         return None
+    if parsed.state.flags & re.IGNORECASE:  # an inline (?i) makes the whole regex caseless
+        keep_case = False
     info = _sequence(list(parsed), keep_case)
     best = _best_of([info.required, info.exact])
     if not best or min(len(s) for s in best) == 0:
@@ -115,6 +117,8 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
     if op is c.LITERAL:
         if arg < 128:
             return _Info(frozenset({chr(arg) if keep_case else chr(arg).lower()}), None)
+        if keep_case:  # exact, so any character will do; lower-cased text needs ASCII
+            return _Info(frozenset({chr(arg)}), None)
         return _NOTHING
     if op is c.AT:
         return _EMPTY
@@ -123,7 +127,7 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
     if op is c.IN:
         chars: set[str] = set()
         for member_op, member_arg in arg:
-            if member_op is not c.LITERAL or member_arg >= 128:
+            if member_op is not c.LITERAL or (member_arg >= 128 and not keep_case):
                 return _NOTHING
             chars.add(chr(member_arg) if keep_case else chr(member_arg).lower())
         if len(chars) > 4:
@@ -131,6 +135,8 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
         return _Info(frozenset(chars), None)
     if op is c.SUBPATTERN:
         inner = arg[-1]
+        if keep_case and arg[1] & re.IGNORECASE:  # (?i:...) inside a case-sensitive regex
+            return _NOTHING
         return _sequence(list(inner), keep_case)
     if op is c.BRANCH:
         branches = [_sequence(list(branch), keep_case) for branch in arg[1]]
@@ -211,6 +217,10 @@ _FIRST_CHARACTER_COST = 9.0
 """Extra cost of a two-character key's first character at every position (the prefix check)."""
 
 
+_MIN_REST = 2
+"""Characters a literal must have after its sweep key, when it is long enough."""
+
+
 def _overlaps_itself(key: str) -> bool:
     """True when two occurrences of ``key`` can overlap (a sweep would miss the second)."""
     return any(key[:size] == key[-size:] for size in range(1, len(key)))
@@ -247,11 +257,16 @@ def choose_gates(
 
     coverage: dict[str, set[str]] = {}
     for literal in literal_units:
+        # The sweep's trie starts after the key's first occurrence. A literal that ends
+        # right after it would add a look-behind tried wherever the key occurs (and a
+        # check after every hit of the sweep), so a key must leave some of the literal.
+        last_start = max(0, len(literal) - _MIN_REST - 1)
         for start in range(len(literal)):
             for size in range(1, max_key_length + 1):
                 key = literal[start : start + size]
                 if len(key) == size and "\n" not in key and not _overlaps_itself(key):
-                    coverage.setdefault(key, set()).add(literal)
+                    if literal.find(key) + size - 1 <= last_start:
+                        coverage.setdefault(key, set()).add(literal)
 
     def key_cost(key: str) -> float:
         cost = 1.0 + _CANDIDATE_COST * per_position(key)
@@ -273,12 +288,12 @@ def choose_gates(
     # A key chosen early may have become redundant: drop the costliest such keys first.
     for key in sorted(chosen, key=lambda k: -key_costs[k]):
         others = [other for other in chosen if other != key]
-        if all(any(other in literal for other in others) for literal in coverage[key]):
+        if all(any(literal in coverage[other] for other in others) for literal in coverage[key]):
             chosen = others
 
     sweeps: dict[str, dict[str, list[int]]] = {key: {} for key in chosen}
     for literal, units in sorted(literal_units.items()):
         # The cheapest key wins: its pass is the same, but it starts the matcher less often.
-        key = min((key for key in chosen if key in literal), key=lambda k: (key_costs[k], k))
+        key = min((key for key in chosen if literal in coverage[key]), key=lambda k: (key_costs[k], k))
         sweeps[key][literal] = sorted(units)
     return Gates(tuple(Sweep(key, gates) for key, gates in sorted(sweeps.items()) if gates))

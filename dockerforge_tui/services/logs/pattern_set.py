@@ -123,10 +123,11 @@ class MatchUnit:
     case_sensitive: bool
     python_only: bool
     cased_literals: frozenset[str] | None = None
-    """For a case-sensitive regex, required strings in the regex's own case (None: not known).
+    """For a case-sensitive regex, required ASCII strings in the regex's own case (else None).
 
-    The pure-Python engine checks them on the original line before running the regex:
-    ``Error`` keeps ``ERROR`` and ``errors`` lines away from a regex that needs ``Error``.
+    ``literals`` are then exactly these, lower-cased. The pure-Python engine checks the
+    case where it finds a literal: ``Error`` keeps ``ERROR`` and ``errors`` lines away
+    from a regex that needs ``Error``.
     """
 
 
@@ -147,6 +148,13 @@ class PatternSet:
                 source = anchor_to_message(regex)
                 compiled = re.compile(source, pattern.regex_flags)
                 derived = required_literals(source, pattern.regex_flags)
+                cased = required_literals(source, pattern.regex_flags, keep_case=True) if pattern.case_sensitive else None
+                if cased is not None and all(literal.isascii() for literal in cased):
+                    # Lower-case literals taken from the cased ones correspond one to one, so the
+                    # Python engine can check the case where it finds a literal (see engine_python).
+                    derived = frozenset(literal.lower() for literal in cased)
+                else:
+                    cased = None
                 units.append(
                     MatchUnit(
                         index=len(units),
@@ -158,9 +166,7 @@ class PatternSet:
                         literals=derived if derived is not None else declared,
                         case_sensitive=pattern.case_sensitive,
                         python_only=pattern.python_only,
-                        cased_literals=required_literals(source, pattern.regex_flags, keep_case=True)
-                        if pattern.case_sensitive
-                        else None,
+                        cased_literals=cased,
                     )
                 )
         self._units = tuple(units)
