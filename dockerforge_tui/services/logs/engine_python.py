@@ -177,11 +177,12 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
                     start = position - back
                     if literal is not None and (start < 0 or not in_lowered(literal, start)):
                         continue
-                    if spellings is not None and same_places and not any(in_text(spelling, start) for spelling in spellings):
+                    if spellings is not None and same_places and not in_text(spellings, start):
                         continue
                     append((position, unit_indexes))
         if hits:
-            _confirm_hits(hits, lowered, chunk, base, plan.cased, units, found)
+            # Where places match, the case of each literal was checked where it was found.
+            _confirm_hits(hits, lowered, chunk, base, None if same_places else plan.cased, units, found)
         if plan.ungated:
             for offset, line in enumerate(chunk):
                 for unit in plan.ungated:
@@ -191,7 +192,11 @@ def scan(lines: Sequence[str], pattern_set: PatternSet) -> list[tuple[int, int]]
 
 
 def _confirm_hits(hits, lowered: str, chunk, base: int, cased, units, found: set) -> None:
-    """Run the regexes of the units found on each line (their literals are known to be there)."""
+    """Run the regexes of the units found on each line (their literals are known to be there).
+
+    ``cased`` (per unit, its literals in their own case) is given when the case was not
+    checked during the sweeps: then the line must hold one before the regex runs.
+    """
     hits.sort()
     count = lowered.count
     find = lowered.find
@@ -215,8 +220,9 @@ def _confirm_hits(hits, lowered: str, chunk, base: int, cased, units, found: set
         line = chunk[line_number]
         global_line = base + line_number
         for unit_index in candidates:
-            needed = cased[unit_index]
-            if needed is not None and not any(literal in line for literal in needed):
-                continue
+            if cased is not None:
+                needed = cased[unit_index]
+                if needed is not None and not any(literal in line for literal in needed):
+                    continue
             if (global_line, unit_index) not in found and units[unit_index].compiled.search(line):
                 found.add((global_line, unit_index))

@@ -39,12 +39,17 @@ _NOTHING = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
 
 
-def required_literals(regex: str, flags: int = 0, keep_case: bool = False) -> frozenset[str] | None:
+def required_literals(
+    regex: str, flags: int = 0, keep_case: bool = False, ordinary_text: str | None = None
+) -> frozenset[str] | None:
     """Return lower-case strings of which every match of ``regex`` contains one.
 
     None means no useful literal exists (for example ``\\d+ ms``), and the regex must
     be tried on every line. With ``keep_case`` (for a case-sensitive regex) the
     strings keep the regex's case, so they can be checked on the original text.
+    With ``ordinary_text`` (benign log lines, lower-cased), between choices of
+    similar length the one whose strings occur less in it wins (``unexpectedly``
+    rather than ``connection `` in ``Connection (?:closed|reset) unexpectedly``).
     """
     if sre_parser is None:  # pragma: no cover
         return None
@@ -54,8 +59,9 @@ def required_literals(regex: str, flags: int = 0, keep_case: bool = False) -> fr
         return None
     if parsed.state.flags & re.IGNORECASE:  # an inline (?i) makes the whole regex caseless
         keep_case = False
-    info = _sequence(list(parsed), keep_case)
-    best = _best_of([info.required, info.exact])
+    mode = _Mode(keep_case, ordinary_text)
+    info = _sequence(list(parsed), mode)
+    best = _best_of([info.required, info.exact], mode)
     if not best or min(len(s) for s in best) == 0:
         return None
     return best
@@ -65,17 +71,32 @@ _LONG_ENOUGH = 8
 """Literals this long are selective enough; beyond it, fewer alternatives count for more."""
 
 
-def _score(alternatives: frozenset[str] | None) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class _Mode:
+    """How literals are derived: in the regex's case or lower-cased, and what they are compared on."""
+
+    keep_case: bool = False
+    ordinary_text: str | None = None
+    """Benign log text (lower-cased): strings seen in it count against a choice."""
+
+
+_LOWER_CASE = _Mode()
+
+
+def _score(alternatives: frozenset[str] | None, mode: _Mode) -> tuple[int, int, int, int]:
     if not alternatives:
-        return (-1, 0, 0)
+        return (-1, 0, 0, 0)
     shortest = min(len(s) for s in alternatives)
-    return (min(shortest, _LONG_ENOUGH), -len(alternatives), shortest)
+    seen = 0
+    if mode.ordinary_text is not None:
+        seen = sum(1 for s in alternatives if s.lower() in mode.ordinary_text)
+    return (min(shortest, _LONG_ENOUGH), -seen, -len(alternatives), shortest)
 
 
-def _best_of(candidates: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+def _best_of(candidates: Iterable[frozenset[str] | None], mode: _Mode = _LOWER_CASE) -> frozenset[str] | None:
     best: frozenset[str] | None = None
     for candidate in candidates:
-        if candidate and _score(candidate) > _score(best):
+        if candidate and _score(candidate, mode) > _score(best, mode):
             best = candidate
     if best is not None and min(len(s) for s in best) == 0:
         return None
@@ -88,12 +109,12 @@ def _cross(left: frozenset[str], right: frozenset[str]) -> frozenset[str] | None
     return frozenset(a + b for a in left for b in right)
 
 
-def _sequence(items: list, keep_case: bool = False) -> _Info:
+def _sequence(items: list, mode: _Mode) -> _Info:
     candidates: list[frozenset[str] | None] = []
     run: frozenset[str] | None = frozenset({""})
     whole: frozenset[str] | None = frozenset({""})
     for op, arg in items:
-        info = _element(op, arg, keep_case)
+        info = _element(op, arg, mode)
         if info.exact is not None:
             whole = _cross(whole, info.exact) if whole is not None else None
             if len(info.exact) > 1:
@@ -109,11 +130,12 @@ def _sequence(items: list, keep_case: bool = False) -> _Info:
             candidates.append(info.required)
             run = frozenset({""})
     candidates.append(run)
-    return _Info(whole, _best_of(candidates))
+    return _Info(whole, _best_of(candidates, mode))
 
 
-def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one branch per regex opcode
+def _element(op, arg, mode: _Mode) -> _Info:  # noqa: C901 - one branch per regex opcode
     c = sre_constants
+    keep_case = mode.keep_case
     if op is c.LITERAL:
         if arg < 128:
             return _Info(frozenset({chr(arg) if keep_case else chr(arg).lower()}), None)
@@ -137,9 +159,9 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
         inner = arg[-1]
         if keep_case and arg[1] & re.IGNORECASE:  # (?i:...) inside a case-sensitive regex
             return _NOTHING
-        return _sequence(list(inner), keep_case)
+        return _sequence(list(inner), mode)
     if op is c.BRANCH:
-        branches = [_sequence(list(branch), keep_case) for branch in arg[1]]
+        branches = [_sequence(list(branch), mode) for branch in arg[1]]
         exact: frozenset[str] | None = frozenset()
         for branch in branches:
             if branch.exact is None or exact is None:
@@ -150,7 +172,7 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
             exact = None
         required: frozenset[str] | None = frozenset()
         for branch in branches:
-            own = _best_of([branch.required, branch.exact])
+            own = _best_of([branch.required, branch.exact], mode)
             if own is None or required is None:
                 required = None
                 break
@@ -160,7 +182,7 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
         return _Info(exact, required)
     if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
         low, high, inner = arg
-        info = _sequence(list(inner), keep_case)
+        info = _sequence(list(inner), mode)
         if low == 0:
             if high == 1 and info.exact is not None:
                 return _Info(info.exact | {""}, None)
@@ -171,9 +193,9 @@ def _element(op, arg, keep_case: bool = False) -> _Info:  # noqa: C901 - one bra
                 exact = _cross(exact, info.exact) if exact is not None else None
             if exact is not None:
                 return _Info(exact, None)
-        return _Info(None, _best_of([info.required, info.exact]))
+        return _Info(None, _best_of([info.required, info.exact], mode))
     if op is getattr(c, "ATOMIC_GROUP", None):
-        return _sequence(list(arg), keep_case)
+        return _sequence(list(arg), mode)
     return _NOTHING
 
 

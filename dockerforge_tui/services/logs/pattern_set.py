@@ -142,13 +142,18 @@ class PatternSet:
         self._patterns: tuple[Pattern, ...] = tuple(patterns)
         self._by_id = {pattern.id: index for index, pattern in enumerate(self._patterns)}
         units: list[MatchUnit] = []
+        ordinary = ordinary_log_text().lower()
         for pattern_index, pattern in enumerate(self._patterns):
             declared = frozenset(pattern.literals) if pattern.literals else None
             for regex in pattern.regexes:
                 source = anchor_to_message(regex)
                 compiled = re.compile(source, pattern.regex_flags)
-                derived = required_literals(source, pattern.regex_flags)
-                cased = required_literals(source, pattern.regex_flags, keep_case=True) if pattern.case_sensitive else None
+                derived = required_literals(source, pattern.regex_flags, ordinary_text=ordinary)
+                cased = (
+                    required_literals(source, pattern.regex_flags, keep_case=True, ordinary_text=ordinary)
+                    if pattern.case_sensitive
+                    else None
+                )
                 if cased is not None and all(literal.isascii() for literal in cased):
                     # Lower-case literals taken from the cased ones correspond one to one, so the
                     # Python engine can check the case where it finds a literal (see engine_python).
