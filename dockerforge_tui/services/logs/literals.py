@@ -13,7 +13,7 @@ which is correct for case-sensitive and case-insensitive regexes alike.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 try:  # Python 3.11+ keeps the regex parser here; older names are aliases.
@@ -78,6 +78,8 @@ class _Mode:
     keep_case: bool = False
     ordinary_text: str | None = None
     """Benign log text (lower-cased): strings seen in it count against a choice."""
+    seen: dict[str, bool] = field(default_factory=dict, compare=False)
+    """Whether each string scored so far occurs in ``ordinary_text`` (scores repeat a lot)."""
 
 
 _LOWER_CASE = _Mode()
@@ -89,7 +91,12 @@ def _score(alternatives: frozenset[str] | None, mode: _Mode) -> tuple[int, int, 
     shortest = min(len(s) for s in alternatives)
     seen = 0
     if mode.ordinary_text is not None:
-        seen = sum(1 for s in alternatives if s.lower() in mode.ordinary_text)
+        known = mode.seen
+        for text in alternatives:
+            hit = known.get(text)
+            if hit is None:
+                hit = known[text] = text.lower() in mode.ordinary_text
+            seen += hit
     return (min(shortest, _LONG_ENOUGH), -seen, -len(alternatives), shortest)
 
 
