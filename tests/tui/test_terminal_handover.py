@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 import yaml
 
+from dockerforge_tui.services.audit import audit_path
 from tests.support.containers import unique_name
 from tests.support.tmux import DOCKERFORGE, Terminal
 
@@ -34,7 +35,7 @@ def dashboard(isolated_dirs):
         terminal = Terminal([str(DOCKERFORGE)], {**env, "TERM": "xterm-256color"},
                             unset=("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"))
         terminals.append(terminal)
-        terminal.wait_for(lambda s: "unix://" in s and "Name" in s, what="the dashboard")
+        terminal.wait_for(lambda s: "unix://" in s and "Name" in s, timeout=30, what="the dashboard")
         return terminal
 
     yield start
@@ -48,14 +49,23 @@ def table_row(screen: str, name: str) -> str | None:
                  if name in line and any(state in line for state in ("running", "exited", "created"))), None)
 
 
+def footer(screen: str) -> str:
+    return screen.rstrip("\n").splitlines()[-1]
+
+
 def filter_to(terminal: Terminal, name: str) -> None:
-    """Filter the list down to one container (other containers on the engine may fill the screen)."""
+    """Filter the list down to one container (other containers on the engine may fill the screen).
+
+    The footer tells where the keys go: while the filter bar has them it hides the table's
+    keys (Sort...). Action keys are sent only once the table has the focus back, or they
+    would be typed into the filter.
+    """
     terminal.keys("/")
     terminal.type(name)
+    terminal.wait_for(lambda s: f"filter: {name}" in s and "Sort" not in footer(s), what=f"{name} typed in the filter")
     terminal.keys("Enter")
-    # Only then act: the action keys go to the one row left.
-    terminal.wait_for(lambda s: table_row(s, name) is not None and f"1 of " in s and f"filter: {name}" in s,
-                      what=f"the list filtered to {name}")
+    terminal.wait_for(lambda s: table_row(s, name) is not None and "1 of " in s and "Sort" in footer(s),
+                      what=f"the list filtered to {name}, the table focused")
 
 
 def dashboard_is_back(name: str):
@@ -88,8 +98,7 @@ def test_exec_shell_key_hands_the_terminal_to_sh_and_takes_it_back(dashboard, co
     terminal.keys("Escape")
     terminal.wait_for(dashboard_is_back(name), what="the dashboard after help")
 
-    audit = (isolated_dirs / "data").rglob("*")
-    records = "".join(path.read_text() for path in audit if path.is_file())
+    records = audit_path(isolated_dirs / "data").read_text()
     assert '"exec"' in records and name in records
 
 
@@ -105,9 +114,10 @@ def test_interactive_custom_command_gets_the_terminal(dashboard, containers, iso
     filter_to(terminal, name)
 
     terminal.keys("C-p")
-    terminal.wait_for(lambda s: "Search for commands" in s or "palette" in s.lower(), what="the command palette")
+    # Type only once the palette has the keys (letters would be actions on the table).
+    terminal.wait_for(lambda s: "Search for commands" in s, what="the command palette")
     terminal.type("Greet from inside")
-    terminal.wait_for(lambda s: "Greet from inside" in s, what="the custom command in the palette")
+    terminal.wait_for(lambda s: "custom command greet" in s, what="the custom command among the palette's results")
     terminal.keys("Enter")
     terminal.wait_for(lambda s: "who?" in s, what="the command's question")
     terminal.type("forge")
