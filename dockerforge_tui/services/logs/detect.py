@@ -31,6 +31,15 @@ from dockerforge_tui.services.logs.settings import detection_settings
 EngineName = Literal["hyperscan", "python"]
 ENGINES: tuple[EngineName, ...] = ("hyperscan", "python")
 
+SMALL_INPUT_LINES = 200_000
+"""Up to this many lines, an unprepared Hyperscan engine is not worth compiling.
+
+Compiling the packaged database takes 1-2 s of CPU; the pure-Python engine gets
+ready in about 0.1 s and scans 200,000 lines in about 0.4 s, with the same findings.
+So :func:`detect` without an explicit engine uses Hyperscan only once it is compiled
+(:func:`prepare`, or an earlier large call) or for inputs larger than this.
+"""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -108,8 +117,9 @@ def detect(
     ``lines`` are log lines without trailing newlines (a trailing ``\\n`` is
     tolerated); Compose, ``docker logs -t``, kubectl and BuildKit prefixes are
     ignored. ``patterns`` defaults to the packaged set. ``engine`` forces
-    ``"hyperscan"`` or ``"python"``; by default the fastest available one runs.
-    Both engines return the same findings.
+    ``"hyperscan"`` or ``"python"``; by default the fastest available one runs
+    (for fewer than :data:`SMALL_INPUT_LINES` lines that is the Python engine until
+    :func:`prepare` has compiled Hyperscan). Both engines return the same findings.
     """
     if isinstance(lines, Sequence) and not isinstance(lines, str):
         line_list: Sequence[str] = lines
@@ -119,6 +129,13 @@ def detect(
     chosen = resolve_engine(engine)
     if not line_list or not pattern_set.units:
         return []
+    if (
+        engine is None
+        and chosen == "hyperscan"
+        and len(line_list) <= SMALL_INPUT_LINES
+        and not engine_hyperscan.is_prepared(pattern_set)
+    ):
+        chosen = "python"
     scanner = engine_hyperscan.scan if chosen == "hyperscan" else engine_python.scan
     matches = scanner(line_list, pattern_set)
     return _findings(line_list, pattern_set, matches)

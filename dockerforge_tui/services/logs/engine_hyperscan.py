@@ -220,14 +220,33 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _database_key(pattern_set: PatternSet) -> str:
+    """What identifies the set's database: its units and the Hyperscan version (kept per set)."""
+    cache = pattern_set.engine_cache()
+    key = cache.get("hyperscan-key")
+    if key is None:
+        digest = hashlib.sha256(getattr(hyperscan, "__version__", "").encode())
+        for unit in pattern_set.units:
+            digest.update(repr((unit.source, unit.case_sensitive, unit.python_only, sorted(unit.literals or ()))).encode())
+        key = cache["hyperscan-key"] = digest.hexdigest()
+    return key
+
+
+def is_prepared(pattern_set: PatternSet) -> bool:
+    """True when this process holds the set's compiled database (no compile on the next scan)."""
+    if hyperscan is None:
+        return False
+    if "hyperscan" in pattern_set.engine_cache():
+        return True
+    with _DATABASES_LOCK:
+        return _database_key(pattern_set) in _DATABASES
+
+
 def _database_for(pattern_set: PatternSet, cache_dir: Path | None = None) -> _CompiledDatabase:
     cache = pattern_set.engine_cache()
     compiled = cache.get("hyperscan")
     if compiled is None:
-        digest = hashlib.sha256(getattr(hyperscan, "__version__", "").encode())
-        for unit in pattern_set.units:
-            digest.update(repr((unit.source, unit.case_sensitive, unit.python_only, sorted(unit.literals or ()))).encode())
-        key = digest.hexdigest()
+        key = _database_key(pattern_set)
         with _DATABASES_LOCK:
             compiled = _DATABASES.get(key)
             if compiled is None:
