@@ -97,3 +97,38 @@ def test_ordinary_logs_raise_nothing(engine: str) -> None:
     """The packaged sample of ordinary log lines (used to pick pre-filter gates) is all benign."""
     lines = ordinary_log_text().splitlines()
     assert detect(lines, default_patterns(), engine=engine) == []
+
+
+def test_mutated_examples_give_the_same_findings_with_both_engines() -> None:
+    """Every pattern example, re-cased, prefixed, glued to another or shifted by non-ASCII text, agrees.
+
+    The Python engine finds literals in lower-cased text with keyed sweeps and checks
+    case-sensitive literals at the place it found them; these variants aim at exactly
+    that (overlapping and nested literals, letters whose lower case is longer).
+    """
+    if "hyperscan" not in available_engines():
+        pytest.skip("the hyperscan package is not installed; only the Python engine exists here")
+    import random
+
+    rng = random.Random(4)
+    examples = [line for pattern in default_patterns() for snippet in pattern.examples_match + pattern.examples_no_match for line in snippet]
+    mutations = [
+        str.upper, str.lower, str.title, str.swapcase,
+        lambda line: "api-1  | " + line,
+        lambda line: "2024-01-04T10:20:31.508921337Z " + line,
+        lambda line: "İstanbul ﬁle " + line,  # both lower-case to longer text
+        lambda line: line + " " + rng.choice(examples),
+        lambda line: rng.choice(examples)[:12] + line,
+        lambda line: line.replace(" ", "  ", 1),
+        lambda line: line[: len(line) // 2] + "\u00e9" + line[len(line) // 2 :],
+    ]  # fmt: skip
+    lines = [mutate(line) for line in examples for mutate in mutations]
+    rng.shuffle(lines)
+    assert len(lines) > 5000
+    by_hyperscan = detect(lines, engine="hyperscan")
+    assert len(by_hyperscan) > 1000
+    assert by_hyperscan == detect(lines, engine="python")
+    # Findings keep one pattern per category and unit; the engines' raw matches must agree too.
+    from dockerforge_tui.services.logs import engine_hyperscan, engine_python
+
+    assert engine_hyperscan.scan(lines, default_patterns()) == engine_python.scan(lines, default_patterns())
