@@ -222,12 +222,16 @@ def main(argv: list[str] | None = None) -> int:
     for engine in available_engines()[::-1]:
         detect(lines[:1000], patterns, engine=engine)  # compile and warm up outside the timing
         findings = detect(lines, patterns, engine=engine)
+        load_before = os.getloadavg()[0]
         cpu, wall = time_call(lambda: detect(lines, patterns, engine=engine), args.repeat)
         results[engine] = {
             "cpu_seconds": round(cpu, 3),
             "wall_seconds": round(wall, 3),
             "lines_per_second": round(len(lines) / cpu),
             "findings": len(findings),
+            # The machine's 1-minute load average before and after the runs: on a shared
+            # machine the same command varies with it, so the figures carry it.
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
 
     grep = None if args.skip_grep else shutil.which("grep")
@@ -261,9 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("hyperscan", "python", "grep"):
             if name in results:
                 figures = results[name]
+                load = figures.get("load_average")
                 print(
                     f"  {name:<10} {figures['lines_per_second']:>12,} lines/s"
-                    f"  ({figures['cpu_seconds']} s CPU, {figures['wall_seconds']} s wall)"
+                    f"  ({figures['cpu_seconds']} s CPU, {figures['wall_seconds']} s wall"
+                    + (f", load average {load[0]} -> {load[1]}" if load else "")
+                    + ")"
                 )
     return 0
 

@@ -182,49 +182,51 @@ class _Lines:
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
-        self._shapes: dict[int, tuple[int, int]] = {}
-        self._messages: dict[int, str] = {}
+        self._facts: dict[int, tuple[int, str]] = {}
+        self._blocks: dict[int, tuple[int, int]] = {}
+        """Multi-line units found so far, by each of their lines (a traceback has several findings)."""
         self._shape, self.max_block = _line_shape()
 
-    def _facts(self, index: int) -> tuple[int, int]:
-        """(prefix length, 1 if it continues a unit / 2 if it closes one / 0)."""
-        facts = self._shapes.get(index)
+    def facts(self, index: int) -> tuple[int, str]:
+        """(1 if the line continues a unit / 2 if it closes one / 0, the line after its prefix)."""
+        facts = self._facts.get(index)
         if facts is None:
-            match = self._shape(self.lines[index].rstrip("\r\n"))
+            line = self.lines[index].rstrip("\r\n")
+            match = self._shape(line)
             kind = match.lastindex or 0  # group 1 is "continues", group 2 "closes"
-            facts = (match.start(kind) if kind else match.end(), kind)
-            self._shapes[index] = facts
+            facts = self._facts[index] = (kind, line[match.start(kind) if kind else match.end() :])
         return facts
 
     def message(self, index: int) -> str:
         """The line after its prefix (trailing newline removed)."""
-        message = self._messages.get(index)
-        if message is None:
-            message = self.lines[index].rstrip("\r\n")[self._facts(index)[0] :]
-            self._messages[index] = message
-        return message
+        return self.facts(index)[1]
 
     def joins_previous(self, index: int) -> bool:
         """True when line ``index`` continues the unit of line ``index - 1``."""
         if index <= 0 or index >= len(self.lines):
             return False
-        kind = self._facts(index)[1]
-        return kind == 1 or (kind == 2 and self._facts(index - 1)[1] == 1)
+        kind = self.facts(index)[0]
+        return kind == 1 or (kind == 2 and self.facts(index - 1)[0] == 1)
 
     def block(self, index: int) -> tuple[int, int]:
         """First and last line of the unit holding line ``index``."""
-        facts = self._facts
-        kind = facts(index)[1]
+        facts = self.facts
         last = len(self.lines) - 1
         # Most findings sit on a line of their own: settle that case with two lookups.
-        if kind == 0 and (index == last or facts(index + 1)[1] != 1):
+        if facts(index)[0] == 0 and (index == last or facts(index + 1)[0] != 1):
             return index, index
+        known = self._blocks.get(index)
+        if known is not None:
+            return known
         start = index
         while start > 0 and index - start < self.max_block and self.joins_previous(start):
             start -= 1
         end = index
         while end < last and end - index < self.max_block and self.joins_previous(end + 1):
             end += 1
+        if end - start < self.max_block:  # a unit cut at max_block depends on where the walk began
+            for member in range(start, end + 1):
+                self._blocks[member] = (start, end)
         return start, end
 
 
@@ -261,8 +263,6 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
     is_generic = [pattern.category in generic for pattern in patterns]
 
     # 1. Per line: patterns whose regex matched and whose context holds; one per category.
-    #    A generic finding (crash) on a line that also has a specific one would be
-    #    dropped with the unit anyway, so it is only considered when none stands.
     matched_by_line: dict[int, list[int]] = {}
     previous = None
     for line_index, unit_index in matches:
@@ -278,56 +278,79 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
             listed.append(pattern_index)
 
     ignored = _ignored_line()
-    per_line: dict[int, dict[str, int]] = {}
-    for line_index, pattern_indexes in matched_by_line.items():
-        if ignored(view.message(line_index)):
-            continue
-        kept: dict[str, int] = {}
-        # Specific patterns first; generic ones only when no specific finding stands.
-        for generic_pass in (False, True):
-            if generic_pass and kept:
-                break
-            for pattern_index in pattern_indexes:
-                if is_generic[pattern_index] != generic_pass:
-                    continue
-                pattern = patterns[pattern_index]
-                if needs_context[pattern_index] and not _context_holds(pattern, line_index, view):
-                    continue
-                current = kept.get(pattern.category)
-                if current is None or _better(pattern_index, current, patterns):
-                    kept[pattern.category] = pattern_index
-        if kept:
-            per_line[line_index] = kept
-
-    # 2. Per multi-line unit: specific causes replace generic and superseded ones; one per category.
-    #    Most findings are alone on a one-line unit and need none of that.
+    facts = view.facts
+    block_of = view.block
     findings: list[Finding] = []
     blocks: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for line_index, kept in per_line.items():
-        block = view.block(line_index)
+    for line_index, pattern_indexes in matched_by_line.items():
+        message = facts(line_index)[1]
+        if ignored(message):
+            continue
+        if len(pattern_indexes) == 1:  # the usual case: one pattern on the line
+            pattern_index = pattern_indexes[0]
+            if needs_context[pattern_index] and not _context_holds(patterns[pattern_index], line_index, view):
+                continue
+            kept = (pattern_index,)
+        else:
+            kept = _kept_on_line(pattern_indexes, line_index, patterns, is_generic, needs_context, view)
+            if not kept:
+                continue
+        # 2. Per multi-line unit: specific causes replace generic and superseded ones; one
+        #    per category. Most findings are alone on a one-line unit and need none of that.
+        block = block_of(line_index)
         if len(kept) == 1 and block[0] == block[1]:
-            (pattern_index,) = kept.values()
-            findings.append(_finding(fields[pattern_index], line_index, block, view))
+            findings.append(_finding(fields[kept[0]], line_index, block, message))
             continue
         members = blocks.get(block)
         if members is None:
             blocks[block] = members = []
-        for pattern_index in kept.values():
+        for pattern_index in kept:
             members.append((line_index, pattern_index))
 
+    if not blocks:
+        return findings  # one finding per line, in line order already
     for (start, end), members in blocks.items():
         if len(members) > 1:
             members = _resolve_unit(members, patterns, generic)
         for line_index, pattern_index in members:
-            findings.append(_finding(fields[pattern_index], line_index, (start, end), view))
+            findings.append(_finding(fields[pattern_index], line_index, (start, end), view.message(line_index)))
     findings.sort(key=_finding_order)
     return findings
+
+
+def _kept_on_line(
+    pattern_indexes: list[int],
+    line_index: int,
+    patterns: tuple[Pattern, ...],
+    is_generic: list[bool],
+    needs_context: tuple[bool, ...],
+    view: _Lines,
+) -> tuple[int, ...]:
+    """The patterns a line with several matches keeps: context holds, one per category.
+
+    Specific patterns first; generic ones (crash) only when no specific finding stands,
+    since the unit would drop them anyway.
+    """
+    kept: dict[str, int] = {}
+    for generic_pass in (False, True):
+        if generic_pass and kept:
+            break
+        for pattern_index in pattern_indexes:
+            if is_generic[pattern_index] != generic_pass:
+                continue
+            pattern = patterns[pattern_index]
+            if needs_context[pattern_index] and not _context_holds(pattern, line_index, view):
+                continue
+            current = kept.get(pattern.category)
+            if current is None or _better(pattern_index, current, patterns):
+                kept[pattern.category] = pattern_index
+    return tuple(kept.values())
 
 
 _new_finding = object.__new__
 
 
-def _finding(fields_of_pattern: dict[str, object], line_index: int, block: tuple[int, int], view: _Lines) -> Finding:
+def _finding(fields_of_pattern: dict[str, object], line_index: int, block: tuple[int, int], message: str) -> Finding:
     # A frozen dataclass's __init__ sets each of its nine fields through
     # object.__setattr__ (about 1 µs, a tenth of the work per finding); filling the
     # instance dictionary directly gives an equal object at half the cost.
@@ -335,7 +358,7 @@ def _finding(fields_of_pattern: dict[str, object], line_index: int, block: tuple
     fields = finding.__dict__
     fields.update(fields_of_pattern)
     fields["line_index"] = line_index
-    fields["message"] = view.message(line_index).strip()
+    fields["message"] = message.strip()
     fields["block_start"], fields["block_end"] = block
     return finding
 
