@@ -376,6 +376,9 @@ def test_choose_gates_covers_and_shares() -> None:
     for unit, literal in ((0, "permission denied"), (1, "access denied"), (2, "x509: ")):
         assert any(gate in literal and unit in units for gate, units in chosen.items())
     assert len(gates.sweeps) <= 2  # one key (such as "s") serves all three literals, or two do
+    # A literal no key can come from (only newlines, never in a line) leaves its unit to every line.
+    odd = choose_gates({0: frozenset({"\n"}), 1: frozenset({"abc"})}, ordinary_text="x\n")
+    assert odd.unswept == (0,) and odd.all == {"abc": [1]}
 
 
 def test_sweep_finds_every_literal_once_per_place() -> None:

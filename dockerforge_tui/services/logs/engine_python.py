@@ -90,7 +90,8 @@ class _Plan:
         group, the literals that need a check of the text (see :data:`_Check`)."""
         for sweep in pattern_set.gates().sweeps:
             self.sweeps.append(self._sweep(sweep, units))
-        self.ungated = [unit for unit in units if not unit.literals]
+        unswept = set(pattern_set.gates().unswept)
+        self.ungated = [unit for unit in units if not unit.literals or unit.index in unswept]
         self.cased: list[frozenset[str] | None] = [unit.cased_literals for unit in units]
         """Per unit: strings in their own case of which the line must hold one (case-sensitive units)."""
 

@@ -228,6 +228,8 @@ class Gates:
     """The pure-Python engine's pre-filter: every required literal, grouped into sweeps."""
 
     sweeps: tuple[Sweep, ...]
+    unswept: tuple[int, ...] = ()
+    """Units with a literal no sweep can hold (only newlines): their regex is tried on every line."""
 
     @property
     def all(self) -> dict[str, list[int]]:
@@ -305,6 +307,8 @@ def choose_gates(
 
     key_costs = {key: key_cost(key) for key in coverage}
     uncovered = set(literal_units)
+    keyless = {literal for literal in uncovered if not any(literal in covered for covered in coverage.values())}
+    uncovered -= keyless
     chosen: list[str] = []
     while uncovered:
         best_key, best_ratio = "", float("inf")
@@ -322,7 +326,10 @@ def choose_gates(
 
     sweeps: dict[str, dict[str, list[int]]] = {key: {} for key in chosen}
     for literal, units in sorted(literal_units.items()):
+        if literal in keyless:
+            continue
         # The cheapest key wins: its pass is the same, but it starts the matcher less often.
         key = min((key for key in chosen if literal in coverage[key]), key=lambda k: (key_costs[k], k))
         sweeps[key][literal] = sorted(units)
-    return Gates(tuple(Sweep(key, gates) for key, gates in sorted(sweeps.items()) if gates))
+    unswept = tuple(sorted({unit for literal in keyless for unit in literal_units[literal]}))
+    return Gates(tuple(Sweep(key, gates) for key, gates in sorted(sweeps.items()) if gates), unswept)
