@@ -1,13 +1,16 @@
-"""Required substrings of a regex, and the pre-filter "gates" built from them.
+"""Required substrings of a regex, and the sweeps that find them.
 
 The pure-Python engine never runs a pattern's regex on a line that lacks one of the
 pattern's required literals. This module derives those literals from the regex
 itself (any match must contain at least one of them), so user patterns need no
 hand-written ``literals:`` to be fast, and a wrong hand-written one cannot make the
-Python engine disagree with the Hyperscan engine.
+Python engine disagree with the Hyperscan engine. It also groups the literals into
+a few "sweeps" (:func:`choose_gates`), each found in one pass over the text.
 
-Everything is lower-case ASCII: the engine searches a lower-cased copy of the text,
-which is correct for case-sensitive and case-insensitive regexes alike.
+Literals are lower-case ASCII by default: the engine searches a lower-cased copy of
+the text, which is correct for case-sensitive and case-insensitive regexes alike.
+For case-sensitive regexes they can also be derived in the regex's own case, so the
+engine can check the case where it found one.
 """
 
 from __future__ import annotations
@@ -246,7 +249,6 @@ _CANDIDATE_COST = 60.0
 """Extra cost of a key found at every character position (the matcher walking the trie)."""
 _FIRST_CHARACTER_COST = 9.0
 """Extra cost of a two-character key's first character at every position (the prefix check)."""
-
 
 _MIN_REST = 2
 """Characters a literal must have after its sweep key, when it is long enough."""
