@@ -182,24 +182,25 @@ class _Lines:
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
-        self._facts: dict[int, tuple[int, str]] = {}
+        self.known: dict[int, tuple[int, str]] = {}
+        """What :meth:`facts` returned so far, by line."""
         self._blocks: dict[int, tuple[int, int]] = {}
         """Multi-line units found so far, by each of their lines (a traceback has several findings)."""
         self._shape, self.max_block = _line_shape()
 
     def facts(self, index: int) -> tuple[int, str]:
         """(1 if the line continues a unit / 2 if it closes one / 0, the line after its prefix)."""
-        facts = self._facts.get(index)
+        facts = self.known.get(index)
         if facts is None:
             line = self.lines[index].rstrip("\r\n")
             match = self._shape(line)
             kind = match.lastindex or 0  # group 1 is "continues", group 2 "closes"
-            facts = self._facts[index] = (kind, line[match.start(kind) if kind else match.end() :])
+            facts = self.known[index] = (kind, line[match.start(kind) if kind else match.end() :])
         return facts
 
     def message(self, index: int) -> str:
         """The line after its prefix (trailing newline removed)."""
-        return self.facts(index)[1]
+        return (self.known.get(index) or self.facts(index))[1]
 
     def joins_previous(self, index: int) -> bool:
         """True when line ``index`` continues the unit of line ``index - 1``."""
@@ -279,11 +280,13 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
 
     ignored = _ignored_line()
     facts = view.facts
+    known_facts = view.known.get  # a C call; facts() only for lines not looked at yet
     block_of = view.block
+    last_line = len(lines) - 1
     findings: list[Finding] = []
     blocks: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for line_index, pattern_indexes in matched_by_line.items():
-        message = facts(line_index)[1]
+        kind, message = known_facts(line_index) or facts(line_index)
         if ignored(message):
             continue
         if len(pattern_indexes) == 1:  # the usual case: one pattern on the line
@@ -296,7 +299,13 @@ def _findings(lines: Sequence[str], pattern_set: PatternSet, matches: list[tuple
             if not kept:
                 continue
         # 2. Per multi-line unit: specific causes replace generic and superseded ones; one
-        #    per category. Most findings are alone on a one-line unit and need none of that.
+        #    per category. Most findings are alone on a one-line unit and need none of that:
+        #    a line that does not join the one above, followed by one that does not join it.
+        if len(kept) == 1 and kind == 0:
+            following = line_index + 1
+            if following > last_line or (known_facts(following) or facts(following))[0] != 1:
+                findings.append(_finding(fields[kept[0]], line_index, (line_index, line_index), message))
+                continue
         block = block_of(line_index)
         if len(kept) == 1 and block[0] == block[1]:
             findings.append(_finding(fields[kept[0]], line_index, block, message))
