@@ -118,7 +118,7 @@ def detect(
     tolerated); Compose, ``docker logs -t``, kubectl and BuildKit prefixes are
     ignored. ``patterns`` defaults to the packaged set. ``engine`` forces
     ``"hyperscan"`` or ``"python"``; by default the fastest available one runs
-    (for fewer than :data:`SMALL_INPUT_LINES` lines that is the Python engine until
+    (for up to :data:`SMALL_INPUT_LINES` lines that is the Python engine until
     :func:`prepare` has compiled Hyperscan). Both engines return the same findings.
     """
     if isinstance(lines, Sequence) and not isinstance(lines, str):
