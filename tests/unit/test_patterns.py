@@ -544,3 +544,26 @@ def test_small_inputs_do_not_wait_for_a_hyperscan_compile(monkeypatch: pytest.Mo
     assert calls == [1]
     monkeypatch.setattr(detect_module, "SMALL_INPUT_LINES", 0)
     assert detect(lines, PACKAGED.subset(["port_in_use.address_in_use"])) and calls == [1, 1]
+
+
+def test_is_prepared_does_not_wait_for_a_compile_in_progress(tmp_path: Path) -> None:
+    """While another thread compiles a database, the small-input check answers at once."""
+    import threading
+    import time
+
+    from dockerforge_tui.services.logs import engine_hyperscan
+
+    if "hyperscan" not in ENGINES:
+        pytest.skip("the hyperscan package is not installed; only the Python engine exists here")
+    (tmp_path / "fresh.yaml").write_text(
+        USER_PATTERN.format(id="custom.never_compiled", regex=r"flux capacitor \d+ melted", example="flux capacitor 3 melted"),
+        encoding="utf-8",
+    )
+    patterns = load_patterns(tmp_path).subset(["custom.never_compiled"])
+    with engine_hyperscan._DATABASES_LOCK:  # what a compile in progress looks like to other threads
+        answers: list[bool] = []
+        thread = threading.Thread(target=lambda: answers.append(engine_hyperscan.is_prepared(patterns)))
+        started = time.monotonic()
+        thread.start()
+        thread.join(timeout=5)
+        assert answers == [False] and time.monotonic() - started < 1

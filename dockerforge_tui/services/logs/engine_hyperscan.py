@@ -238,8 +238,9 @@ def is_prepared(pattern_set: PatternSet) -> bool:
         return False
     if "hyperscan" in pattern_set.engine_cache():
         return True
-    with _DATABASES_LOCK:
-        return _database_key(pattern_set) in _DATABASES
+    # No lock: another thread may hold it for the whole compile, and the answer must not
+    # wait for that (a dict lookup is atomic; a database being compiled is not ready).
+    return _database_key(pattern_set) in _DATABASES
 
 
 def _database_for(pattern_set: PatternSet, cache_dir: Path | None = None) -> _CompiledDatabase:
