@@ -27,6 +27,7 @@ from dockerforge_tui.services.docker.models import ContainerSummary, StatsSample
 from dockerforge_tui.services.docker.stats import StatsSampler, open_sampler
 from dockerforge_tui.services.metrics.series import StatsSeries
 from dockerforge_tui.ui.presenters.stats import SPARK_WIDTH, StatsRow, stats_row
+from dockerforge_tui.ui.widgets.live_table import LiveTable
 from dockerforge_tui.ui.widgets.stats_panel import StatsPanel
 
 # (key, header, width): fixed widths, so a value that grows never re-lays the table out;
@@ -82,7 +83,7 @@ class StatsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=False)
+        yield LiveTable(id="stats-table", cursor_type="row", zebra_stripes=False)
         yield StatsPanel(id="stats-panel")
         yield Static("", id="stats-status")
         yield Footer()

@@ -8,13 +8,13 @@ from typing import Callable, Iterable
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from dockerforge_tui.services.docker.models import ContainerSummary, StatsSample
 from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.presenters import containers as present
 from dockerforge_tui.ui.presenters.container_filter import NO_FILTER, ContainerFilter
+from dockerforge_tui.ui.widgets.live_table import LiveTable
 
 # (column key, header label, fixed width or None for automatic). The short, live columns
 # come first so that at 80 columns state, CPU and memory are on screen; the long ones
@@ -42,7 +42,7 @@ STATE_ORDER = {state: rank for rank, state in enumerate(
     ("running", "restarting", "paused", "created", "removing", "exited", "dead"))}
 
 
-class ContainerTable(DataTable):
+class ContainerTable(LiveTable):
     """Shows container summaries and their latest stats.
 
     The table owns its own copy of what it shows (summaries and samples by id); it is
