@@ -224,3 +224,33 @@ def test_closing_an_idle_event_stream_from_another_thread_ends_it_at_once(api):
     stream.close()
     assert ended.wait(5), "the iteration kept blocking after close()"
     assert time.monotonic() - started < 5 and stream.closed
+
+
+def test_state_cache_inspects_only_new_changed_or_invalidated_containers(api, containers):
+    from dockerforge_tui.services.docker.states import StateCache
+
+    quiet = containers.run("sleep 300", name=unique_name("dfcache-quiet"))
+    stopping = containers.run("sleep 300", name=unique_name("dfcache-stop"))
+    cache = StateCache()
+
+    def states():
+        return {state.id: state for state in cache.read(api) if state.id in (quiet.id, stopping.id)}
+
+    first = states()
+    assert set(first) == {quiet.id, stopping.id} and first[quiet.id].status == "running"
+    again = states()
+    # Nothing changed: the same records come back, no container was inspected again.
+    assert all(again[cid] is first[cid] for cid in first)
+
+    api.kill(stopping.id)
+    wait_for_state(api, stopping.id, lambda s: s.status == "exited")
+    after_stop = states()
+    assert after_stop[quiet.id] is first[quiet.id]
+    assert after_stop[stopping.id] is not first[stopping.id] and after_stop[stopping.id].status == "exited"
+
+    cache.invalidate(quiet.id)  # what a lifecycle event does
+    refreshed = states()
+    assert refreshed[quiet.id] is not first[quiet.id] and refreshed[quiet.id].status == "running"
+
+    stopping.remove(force=True)
+    assert stopping.id not in states()

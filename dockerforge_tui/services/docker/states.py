@@ -10,6 +10,7 @@ aliases, and the *names* of environment variables (never their values).
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping
@@ -17,6 +18,7 @@ from typing import Any, Iterable, Mapping
 import docker.errors
 
 from dockerforge_tui.core.errors import DockerAPIError, NotFoundError
+from dockerforge_tui.services.docker.api_errors import engine_call
 from dockerforge_tui.services.docker.models import (
     COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, PortMapping, parse_engine_time,
 )
@@ -182,6 +184,57 @@ def inspect_states(api: docker.APIClient, container_ids: Iterable[str] | None = 
         except docker.errors.APIError as error:
             raise DockerAPIError(f"inspecting container {reference!r} failed: {error.explanation or error}") from error
     return tuple(states)
+
+
+class StateCache:
+    """The containers' states between snapshots, inspecting only what may have changed.
+
+    A periodic check of fifty containers need not inspect fifty containers: one list call
+    says which exist and in what state, and a container is inspected again only when it
+    is new, its listed state or health changed, or :meth:`invalidate` named it (the
+    monitor does that for every lifecycle event, which covers restarts that happen
+    between two lists).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[tuple[str, str], ContainerState]] = {}
+        self._stale: set[str] = set()
+        self._lock = threading.Lock()
+
+    def invalidate(self, container_id: str) -> None:
+        """Inspect this container again at the next :meth:`read` (thread-safe)."""
+        with self._lock:
+            self._stale.add(container_id)
+
+    def read(self, api: docker.APIClient) -> tuple[ContainerState, ...]:
+        """Every container's state, inspecting only the new, changed or invalidated ones."""
+        with engine_call("list", "containers"):
+            listed = api.containers(all=True)
+        with self._lock:
+            stale, self._stale = self._stale, set()
+        known: dict[str, tuple[tuple[str, str], ContainerState]] = {}
+        for entry in listed:
+            container_id = entry["Id"]
+            signature = (str(entry.get("State", "")), _health_word(str(entry.get("Status", ""))))
+            cached = self._known.get(container_id)
+            if cached is not None and cached[0] == signature and container_id not in stale:
+                known[container_id] = cached
+                continue
+            try:
+                with engine_call("inspect", f"container {container_id[:12]}"):
+                    known[container_id] = (signature, state_from_inspect(api.inspect_container(container_id)))
+            except NotFoundError:
+                log.debug("container %s vanished before it was inspected", container_id[:12])
+        self._known = known
+        return tuple(state for _, state in known.values())
+
+
+def _health_word(status: str) -> str:
+    """``healthy``, ``unhealthy`` or ``starting`` from a list entry's Status text, else empty."""
+    for word in ("(unhealthy)", "(healthy)", "(health: starting)"):
+        if word in status:
+            return word
+    return ""
 
 
 def find_port_publishers(api: docker.APIClient, port: int, protocol: str = "tcp") -> tuple[ContainerState, ...]:

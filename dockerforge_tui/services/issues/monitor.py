@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.connection import EngineConnection
 from dockerforge_tui.services.docker.events import stream_events
-from dockerforge_tui.services.docker.states import inspect_states
+from dockerforge_tui.services.docker.states import StateCache
 from dockerforge_tui.services.docker.watch import backoff_delays
 from dockerforge_tui.services.issues.analyzers import EventAnalyzer, analyze_states, observations_from_log
 from dockerforge_tui.services.issues.models import ContainerRef, Observation
@@ -55,6 +55,7 @@ class IssueMonitor:
         self._stop = threading.Event()
         self._changes: queue.Queue[tuple[IssueChange, ...]] = queue.Queue()
         self._tails: dict[str, deque[str]] = {}
+        self._states = StateCache()
         self._collector = LogCollector(connect, LogSelector.all_running(), buffer_lines=buffer_lines,
                                        buffer_bytes=buffer_bytes, initial_tail=200)
         self._lock = threading.Lock()
@@ -156,6 +157,7 @@ class IssueMonitor:
                 for event in stream:
                     if self._stop.is_set():
                         return
+                    self._states.invalidate(event.container_id)
                     self._record(analyzer.feed(event))
             except Exception as error:  # the engine went away: wait and subscribe again
                 log.debug("issue monitor lost the event stream: %s", error)
@@ -164,11 +166,20 @@ class IssueMonitor:
             self._stop.wait(next(delays))
 
     def _check_states(self) -> None:
+        # One connection for as long as it works, and only changed containers inspected:
+        # a pass over fifty quiet containers is one list call.
+        connection: EngineConnection | None = None
         while not self._stop.wait(self._interval):
             try:
-                with self._connect() as connection:
-                    states = inspect_states(connection.api)
+                if connection is None:
+                    connection = self._connect()
+                states = self._states.read(connection.api)
             except DockerForgeError as error:
                 log.debug("issue monitor could not read states: %s", error.message)
+                if connection is not None:
+                    connection.close()
+                connection = None
                 continue
             self._record(analyze_states(states))
+        if connection is not None:
+            connection.close()
