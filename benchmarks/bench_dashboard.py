@@ -94,7 +94,8 @@ def main() -> int:
             time.sleep(0.01)
         print(f"containers: {len(names)}")
         print(f"first frame: {first_frame:.2f} s" if first_frame is not None else "first frame: never")
-        print(f"list filled: {list_filled:.2f} s" if list_filled is not None else "list filled: not within 60 s")
+        print(f"list filled: {list_filled:.2f} s" if list_filled is not None else
+              "list filled: not within 60 s; the last screen:\n" + screen)
         if args.idle > 0:
             time.sleep(3)  # let start-up work settle
             cpu_before, wall_before = process_cpu_seconds(pid), time.monotonic()

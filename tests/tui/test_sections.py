@@ -12,7 +12,7 @@ pytestmark = pytest.mark.docker
 
 SECTION_SCREENS = {"images": "ImagesScreen", "volumes": "VolumesScreen", "networks": "NetworksScreen",
                    "compose": "ComposeScreen", "events": "EventsScreen", "system": "SystemScreen",
-                   "audit": "AuditScreen"}
+                   "audit": "AuditScreen", "stats": "StatsScreen"}
 
 
 async def test_each_section_opens_by_command_and_key_and_escape_returns(docker_client):
