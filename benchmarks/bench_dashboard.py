@@ -51,6 +51,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--containers", type=int, default=22)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement (0 skips it)")
+    parser.add_argument("--settle", type=float, default=10.0,
+                        help="seconds between the list filling and the idle measurement (start-up work: the "
+                             "issue monitor attaching to every container's logs, its first full state check)")
     parser.add_argument("--command", default=str(Path(sys.executable).with_name("dockerforge")))
     parser.add_argument("--width", type=int, default=120)
     parser.add_argument("--height", type=int, default=40)
@@ -97,7 +100,9 @@ def main() -> int:
         print(f"list filled: {list_filled:.2f} s" if list_filled is not None else
               "list filled: not within 60 s; the last screen:\n" + screen)
         if args.idle > 0:
-            time.sleep(3)  # let start-up work settle
+            time.sleep(args.settle)
+            print(f"start-up CPU (launch to {args.settle:.0f} s after the list filled): "
+                  f"{process_cpu_seconds(pid):.2f} s")
             cpu_before, wall_before = process_cpu_seconds(pid), time.monotonic()
             peak_rss = 0.0
             while time.monotonic() - wall_before < args.idle:

@@ -21,10 +21,10 @@ class Tables(App):
         yield LiveTable(id="live", cursor_type="row")
         yield DataTable(id="plain", cursor_type="row")
 
-    def fill(self, table: DataTable) -> None:
+    def fill(self, table: DataTable, widths: dict[str, int] | None = None) -> None:
         table.clear(columns=True)
         for key in COLUMNS:
-            table.add_column(key, key=key)
+            table.add_column(key, key=key, width=(widths or {}).get(key))
         for row_key, cells in self.rows.items():
             table.add_row(*cells, key=row_key)
 
@@ -57,7 +57,12 @@ async def test_updated_cells_render_exactly_like_a_table_built_with_the_new_valu
                 rows[row_key][COLUMNS.index(column)] = value
                 live.update_cell(row_key, column, value, update_width=True)
             await pilot.pause()
-            app.fill(plain)
+            # Live columns grow with wider values and never cut one; they do not shrink
+            # while values change, so the reference table gets the same widths.
+            widths = {key: live.columns[key].content_width for key in COLUMNS}
+            assert all(widths[key] >= max(len(cells[COLUMNS.index(key)]) for cells in rows.values())
+                       for key in COLUMNS)
+            app.fill(plain, widths)
             plain.move_cursor(row=3)
             await pilot.pause()
             assert screen_text(live) == screen_text(plain), f"round {round_number}"

@@ -107,6 +107,7 @@ class ContainersScreen(Screen):
         super().__init__()
         self._watcher = watcher
         self._clock = clock
+        self._uptimes_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -184,7 +185,11 @@ class ContainersScreen(Screen):
 
     @on(StatsSampled)
     def _apply_stats(self, message: StatsSampled) -> None:
-        self.query_one(ContainerTable).show_stats(message.samples)
+        table = self.query_one(ContainerTable)
+        table.show_stats(message.samples)
+        # Uptimes change in the same frame as the stats: one repaint a second, not two.
+        table.refresh_uptimes()
+        self._uptimes_at = time.monotonic()
 
     @on(ContainerTable.RowHighlighted)
     def _cursor_moved(self) -> None:
@@ -251,8 +256,9 @@ class ContainersScreen(Screen):
         self.query_one("#containers-status", Static).update(" · ".join(parts))
 
     def _tick(self) -> None:
-        table = self.query_one(ContainerTable)
-        table.refresh_uptimes()
+        # While stats arrive, they bring the uptimes along (``_apply_stats``).
+        if time.monotonic() - self._uptimes_at > 1.5:
+            self.query_one(ContainerTable).refresh_uptimes()
         self._watch_visible_stats()
 
     def _watch_visible_stats(self) -> None:

@@ -7,6 +7,7 @@ across dozens of rows, so that was most of the dashboard's idle CPU. ``LiveTable
 the counter and instead evicts just the cache entries of the cells that changed (and the
 rows and lines that hold them) before the next frame renders. When a column's width
 changes, every cell moves, so then it invalidates everything, as ``update_cell`` does.
+While cells update, automatic-width columns only grow (see ``_wider_than_column``).
 
 The caches are DataTable internals; ``FAST_UPDATES`` is set only when this Textual has
 them, and otherwise ``update_cell`` behaves exactly as Textual's.
@@ -14,6 +15,8 @@ them, and otherwise ``update_cell`` behaves exactly as Textual's.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import events
 from textual.geometry import Region
 from textual.strip import Strip
@@ -44,11 +47,21 @@ class LiveTable(DataTable):
             raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
         self._data[row_key][column_key] = value
         self._stale_cells.add((row_key, column_key))
-        if update_width:
+        if update_width and self._wider_than_column(column_key, value):
             self._updated_cells.add(CellKey(row_key, column_key))
             self._require_update_dimensions = True
         # Only that row's lines are repainted (and sent to the terminal).
         self.refresh_row(self._row_locations.get(row_key))
+
+    def _wider_than_column(self, column_key: ColumnKey, value) -> bool:
+        # Live values only ever widen a column. Narrowing it would mean measuring every
+        # cell of the column for each update (Textual does that when a value shrinks):
+        # fifty rows of ticking uptimes made that most of the idle CPU.
+        column = self.columns.get(column_key)
+        if column is None or not column.auto_width:
+            return False
+        width = value.cell_len if isinstance(value, Text) else cell_len(str(value))
+        return width > column.content_width
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale_cells:
