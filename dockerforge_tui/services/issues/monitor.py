@@ -18,9 +18,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.connection import EngineConnection
@@ -30,7 +33,7 @@ from dockerforge_tui.services.docker.watch import backoff_delays
 from dockerforge_tui.services.issues.analyzers import EventAnalyzer, analyze_states, observations_from_log
 from dockerforge_tui.services.issues.models import ContainerRef, Observation
 from dockerforge_tui.services.issues.store import IssueChange, IssueStore
-from dockerforge_tui.services.logs import PatternSet, detect, load_patterns
+from dockerforge_tui.services.logs import PatternSet, default_patterns, detect, load_patterns
 from dockerforge_tui.services.logs.detect import prepare
 from dockerforge_tui.services.logs.collector import LogCollector, LogLine, LogSelector
 
@@ -39,13 +42,117 @@ log = logging.getLogger(__name__)
 CONTEXT_LINES = 20
 """Earlier lines of a container kept in front of each new batch (multi-line findings)."""
 
+HOLD_SECONDS = 1.0
+"""How long a finding that the next lines could still change waits for them."""
+
+MAX_HELD_LINES = 500
+"""A unit still open after this many lines is reported as it stands."""
+
+
+@dataclass
+class _ContainerScan:
+    name: str
+    tail: deque[tuple[str, datetime]] = field(default_factory=deque)
+    """The last lines scanned: the context in front of the next batch, and every line not settled yet."""
+    seen: int = 0
+    """Lines of this container scanned so far."""
+    settled: int = 0
+    """Lines before this (absolute index) are settled: their findings were reported."""
+    last_at: float = 0.0
+
+
+class LogScanner:
+    """Run the pattern engine over a collector's batches, container by container, reporting each finding once.
+
+    A batch ends wherever the collector cut it, often inside a traceback or just before
+    the line a context rule looks for. So each container's last lines stay in front of
+    its next batch, and the lines that more output could still change (an open
+    multi-line unit, or fewer lines than the longest ``after`` of a context rule) are
+    settled only when that output arrives, or after ``hold`` seconds of quiet
+    (:meth:`flush`). A traceback split across two batches is then one finding with its
+    root cause, not a ``crash`` and then the cause.
+    """
+
+    def __init__(self, patterns: PatternSet | None = None, *, hold: float = HOLD_SECONDS,
+                 context_lines: int = CONTEXT_LINES, max_held_lines: int = MAX_HELD_LINES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._patterns = patterns
+        rules = [rule for pattern in (patterns or default_patterns()) for rule in pattern.confirm + pattern.cancel]
+        self._lookahead = max((rule.after for rule in rules), default=0)
+        self._context = max([context_lines] + [rule.before for rule in rules])
+        self._max_held = max(max_held_lines, self._lookahead + 1)
+        self.hold = hold
+        self._clock = clock
+        self._containers: dict[str, _ContainerScan] = {}
+        self._holding: set[str] = set()
+
+    def scan(self, batch: Sequence[LogLine]) -> list[Observation]:
+        """Observations for the findings that ``batch`` settles (lines of any containers, in order)."""
+        by_container: dict[str, list[LogLine]] = {}
+        for line in batch:
+            by_container.setdefault(line.container_id, []).append(line)
+        observations: list[Observation] = []
+        now = self._clock()
+        for container_id, lines in by_container.items():
+            state = self._containers.get(container_id)
+            if state is None:
+                state = self._containers[container_id] = _ContainerScan(lines[0].container_name)
+            state.name, state.last_at = lines[-1].container_name, now
+            observations += self._scan(container_id, state, lines, final=False)
+        return observations
+
+    def flush(self, everything: bool = False) -> list[Observation]:
+        """Settle what containers quiet for ``hold`` seconds (or all, with ``everything``) held back."""
+        now = self._clock()
+        observations: list[Observation] = []
+        for container_id in sorted(self._holding):
+            state = self._containers[container_id]
+            if everything or now - state.last_at >= self.hold:
+                observations += self._scan(container_id, state, (), final=True)
+        return observations
+
+    def _scan(self, container_id: str, state: _ContainerScan, lines: Sequence[LogLine],
+              final: bool) -> list[Observation]:
+        tail = state.tail
+        tail.extend((line.text, line.engine_time) for line in lines)
+        state.seen += len(lines)
+        base = state.seen - len(tail)  # absolute index of tail[0]
+        texts = [text for text, _ in tail]
+        times = [moment for _, moment in tail]
+        start = state.settled - base
+        findings = [finding for finding in detect(texts, self._patterns) if finding.line_index >= start]
+        end = len(texts)
+        if not final and end - start <= self._max_held:
+            # Still open: the lines a context rule may look past, and a unit reaching the last line.
+            end = max(start, end - self._lookahead)
+            for finding in findings:
+                if finding.block_end >= len(texts) - 1:
+                    end = max(start, min(end, finding.block_start, finding.line_index))
+        settled = [finding for finding in findings if finding.line_index < end]
+        state.settled = base + end
+        if state.settled < state.seen:
+            self._holding.add(container_id)
+        else:
+            self._holding.discard(container_id)
+        keep = len(texts) - max(0, end - self._context)
+        while len(tail) > keep:
+            tail.popleft()
+        if not settled:
+            return []
+        ref = ContainerRef(id=container_id, name=state.name)
+        return observations_from_log(settled, texts, ref, timestamps=times)
+
 
 class IssueMonitor:
-    """Watch every running container for known failures; record them as issues."""
+    """Watch every running container for known failures; record them as issues.
+
+    ``selector`` narrows the containers whose logs are followed (default: every running
+    one); the event and state checks always cover the whole engine.
+    """
 
     def __init__(self, connect: Callable[[], EngineConnection], store: IssueStore, *, interval: float = 10.0,
                  buffer_lines: int = 2000, buffer_bytes: int = 1 << 20, patterns_dir: Path | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, selector: LogSelector | None = None) -> None:
         self._connect = connect
         self._patterns_dir = patterns_dir
         self._cache_dir = cache_dir
@@ -54,9 +161,8 @@ class IssueMonitor:
         self._interval = interval
         self._stop = threading.Event()
         self._changes: queue.Queue[tuple[IssueChange, ...]] = queue.Queue()
-        self._tails: dict[str, deque[str]] = {}
         self._states = StateCache()
-        self._collector = LogCollector(connect, LogSelector.all_running(), buffer_lines=buffer_lines,
+        self._collector = LogCollector(connect, selector or LogSelector.all_running(), buffer_lines=buffer_lines,
                                        buffer_bytes=buffer_bytes, initial_tail=200)
         self._lock = threading.Lock()
         self._event_stream = None
@@ -114,28 +220,12 @@ class IssueMonitor:
             log.warning("user patterns ignored: %s", error.message)
             self._patterns = load_patterns(None)
         prepare(self._patterns, cache_dir=self._cache_dir)
-        for batch in self._collector.batches():
+        scanner = LogScanner(self._patterns)
+        # An empty batch after a quiet spell lets the scanner report what it held back.
+        for batch in self._collector.batches(idle=scanner.hold):
             if self._stop.is_set():
                 return
-            by_container: dict[str, list[LogLine]] = {}
-            for line in batch:
-                by_container.setdefault(line.container_id, []).append(line)
-            observations: list[Observation] = []
-            for container_id, lines in by_container.items():
-                observations += self._scan(container_id, lines)
-            self._record(observations)
-
-    def _scan(self, container_id: str, lines: list[LogLine]) -> list[Observation]:
-        tail = self._tails.setdefault(container_id, deque(maxlen=CONTEXT_LINES))
-        context = list(tail)
-        texts = context + [line.text for line in lines]
-        times = [None] * len(context) + [line.engine_time for line in lines]
-        tail.extend(line.text for line in lines)
-        findings = [finding for finding in detect(texts, self._patterns) if finding.line_index >= len(context)]
-        if not findings:
-            return []
-        ref = ContainerRef(id=container_id, name=lines[0].container_name)
-        return observations_from_log(findings, texts, ref, timestamps=times)
+            self._record(scanner.scan(batch) + scanner.flush())
 
     def _follow_events(self) -> None:
         analyzer = EventAnalyzer()

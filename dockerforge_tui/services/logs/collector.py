@@ -491,13 +491,16 @@ class LogCollector:
 
     # -- what consumers call ----------------------------------------------------------------
 
-    def batches(self, max_batch_lines: int = 50_000, max_interval: float = 0.1) -> Iterator[tuple[LogLine, ...]]:
+    def batches(self, max_batch_lines: int = 50_000, max_interval: float = 0.1,
+                idle: float | None = None) -> Iterator[tuple[LogLine, ...]]:
         """Yield new lines, oldest first, at most one batch per ``max_interval`` seconds, until closed.
 
         A quiet collector yields as soon as a line arrives; a busy one every
-        ``max_interval``. One consumer only. When the consumer falls behind by more than
-        ``max_pending_lines``, the oldest waiting lines are skipped (counted in
-        :attr:`skipped`); they remain in the buffers.
+        ``max_interval``. With ``idle``, it also yields an empty batch after that many
+        seconds without a line (and again every ``idle`` seconds while quiet), so the
+        consumer can act on the quiet. One consumer only. When the consumer falls behind
+        by more than ``max_pending_lines``, the oldest waiting lines are skipped (counted
+        in :attr:`skipped`); they remain in the buffers.
         """
         pending, ready = self._pending, self._pending_ready
         next_at = 0.0
@@ -506,11 +509,17 @@ class LogCollector:
             if delay > 0 and self._stop.wait(delay):
                 return
             with ready:
+                quiet_until = None if idle is None else time.monotonic() + idle
                 while not pending and not self._stop.is_set():
-                    ready.wait(max_interval)
+                    if quiet_until is not None and time.monotonic() >= quiet_until:
+                        break
+                    ready.wait(max_interval if quiet_until is None
+                               else max(0.0, min(max_interval, quiet_until - time.monotonic())))
                 if self._stop.is_set():
                     return
-                if len(pending) <= max_batch_lines:
+                if not pending:
+                    batch: tuple[LogLine, ...] = ()
+                elif len(pending) <= max_batch_lines:
                     batch = tuple(pending)
                     pending.clear()
                 else:
