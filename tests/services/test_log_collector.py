@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from datetime import datetime
 
 import pytest
 
@@ -15,6 +16,9 @@ from dockerforge_tui.core.config import default_settings
 from dockerforge_tui.core.errors import NotFoundError
 from dockerforge_tui.services.docker.connection import connect
 from dockerforge_tui.services.docker.logs import stream_container_logs
+from dockerforge_tui.services.issues.monitor import LogScanner
+from dockerforge_tui.services.issues.store import IssueStore
+from dockerforge_tui.services.logs import prepare
 from dockerforge_tui.services.logs.collector import LogCollector, LogLine, LogSelector
 from tests.support.socket_proxy import EngineSocketProxy
 
@@ -316,14 +320,49 @@ def test_close_ends_a_blocked_stream_at_once(containers, docker_client, raw_sock
 
 # --- long run ---------------------------------------------------------------------------------
 
+# 1,000 lines/s in chunks of 100: ticks, and every 3,000 lines three failures at known places:
+# a port clash, a full disk, and a Python traceback whose first three lines end one chunk and
+# whose last three (the root cause) start the next, so it straddles a pause and most likely
+# two batches.
 RATE_PRINTER = """
 i=0; n={lines}
 while [ $i -lt $n ]; do
-  j=0; while [ $j -lt 100 ] && [ $i -lt $n ]; do i=$((i+1)); echo "level=info msg=\\"tick\\" seq=$i"; j=$((j+1)); done
+  j=0
+  while [ $j -lt 100 ] && [ $i -lt $n ]; do
+    i=$((i+1)); j=$((j+1))
+    case $((i % 3000)) in
+      500) echo "Error: listen EADDRINUSE: address already in use :::3000";;
+      1498) echo "Traceback (most recent call last):";;
+      1499) echo '  File "/app/worker.py", line 41, in <module>';;
+      1500) echo "    conn = connect(host)";;
+      1501) echo '  File "/usr/lib/python3.12/socket.py", line 852, in create_connection';;
+      1502) echo "    raise exceptions[0]";;
+      1503) echo "ConnectionRefusedError: [Errno 111] Connection refused";;
+      2500) echo "OSError: [Errno 28] No space left on device: '/data/spool'";;
+      *) echo "level=info msg=\\"tick\\" seq=$i";;
+    esac
+  done
   sleep 0.1
 done
 exec sleep 300
 """
+PRINTED = {
+    500: "Error: listen EADDRINUSE: address already in use :::3000",
+    1498: "Traceback (most recent call last):",
+    1499: '  File "/app/worker.py", line 41, in <module>',
+    1500: "    conn = connect(host)",
+    1501: '  File "/usr/lib/python3.12/socket.py", line 852, in create_connection',
+    1502: "    raise exceptions[0]",
+    1503: "ConnectionRefusedError: [Errno 111] Connection refused",
+    2500: "OSError: [Errno 28] No space left on device: '/data/spool'",
+}
+"""What RATE_PRINTER prints at ``seq % 3000``; a tick everywhere else."""
+FINDING_AT = {500: "port_in_use", 1503: "connection_refused", 2500: "disk_full"}
+"""Where each failure must be reported (the traceback at its root cause), and as what."""
+
+
+def printed(seq: int) -> str:
+    return PRINTED.get(seq % 3000, f'level=info msg="tick" seq={seq}')
 
 
 def _rss_bytes() -> int:
@@ -332,27 +371,38 @@ def _rss_bytes() -> int:
 
 
 @pytest.mark.slow
-def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(collect, containers):
-    """20 containers x 1,000 lines/s x 60 s: every line arrives once, memory stops growing once buffers fill."""
+def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(collect, containers, tmp_path):
+    """20 containers x 1,000 lines/s x 60 s: every line arrives once, every finding is reported once, memory stays flat.
+
+    The batches go through the live monitor's detection path (:class:`LogScanner`, then
+    the issue store), as the dashboard runs it.
+    """
     count, per_container = 20, 60_000
     label = unique_label()
     drain_lines: dict[str, int] = defaultdict(int)
-    last_number: dict[str, int] = defaultdict(int)
     problems: list[str] = []
+    expected: set[tuple[str, str, datetime]] = set()
+    reported: list[tuple[str, str, datetime]] = []
     collector = LogCollector(lambda: connect(default_settings().docker), selector_for(label),
                              buffer_lines=2_000, buffer_bytes=100_000, first_retry=0.1, max_retry=0.5)
+    prepare(None, cache_dir=tmp_path / "cache")  # as the monitor does before its first batch
+    scanner = LogScanner()
+    store = IssueStore(tmp_path / "issues.json")
     samples: list[tuple[float, int]] = []
 
     def consume() -> None:
         # Check every line as it comes instead of keeping it: the test itself must not grow.
-        for batch in collector.batches():
+        for batch in collector.batches(idle=scanner.hold):
             for line in batch:
-                match = NUMBER.search(line.text)
-                number = int(match.group(1)) if match else -1
-                if number != last_number[line.container_id] + 1 and len(problems) < 20:
-                    problems.append(f"{line.container_name}: {last_number[line.container_id]} then {number}")
-                last_number[line.container_id] = number
-                drain_lines[line.container_id] += 1
+                seq = drain_lines[line.container_id] + 1
+                if line.text != printed(seq) and len(problems) < 20:
+                    problems.append(f"{line.container_name} line {seq}: {line.text!r}, not {printed(seq)!r}")
+                if seq % 3000 in FINDING_AT:
+                    expected.add((line.container_id, FINDING_AT[seq % 3000], line.engine_time))
+                drain_lines[line.container_id] = seq
+            observations = scanner.scan(batch) + scanner.flush()
+            reported.extend((o.container.id, o.category, o.timestamp) for o in observations)
+            store.record(observations)
 
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
@@ -366,19 +416,28 @@ def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(c
             samples.append((time.monotonic() - began, _rss_bytes()))
             if all(drain_lines[c.id] >= per_container for c in started):
                 break
-        time.sleep(1)
+        time.sleep(max(2.0, 2 * scanner.hold))  # the quiet spell that settles the last held lines
         assert not problems, problems
         assert {c.id: drain_lines[c.id] for c in started} == {c.id: per_container for c in started}
         assert collector.skipped == 0
         for c in started:
             buffer = collector.buffer(c.id)
             assert len(buffer) <= 2_000 and buffer.byte_size <= 100_000
+
+        # Every finding exactly once, at its line's time, under its category; nothing else.
+        assert len(expected) == count * 3 * (per_container // 3000)
+        assert len(reported) == len(set(reported)), "a finding was reported twice"
+        assert set(reported) == expected, (sorted(set(reported) - expected)[:5], sorted(expected - set(reported))[:5])
+        issues = store.list()
+        assert sum(issue.count for issue in issues) == len(expected)
+        assert {issue.category for issue in issues} == set(FINDING_AT.values())
+
         # Buffers are full after a few seconds; from 20 s on, RSS must stay flat (allow 20 MB of
         # allocator noise against the ~1.2 million lines that went through).
         settled = [rss for at, rss in samples if at >= 20]
         assert settled, samples
         growth = max(settled) - settled[0]
-        print(f"\n{sum(drain_lines.values()):,} lines in {samples[-1][0]:.0f} s; "
+        print(f"\n{sum(drain_lines.values()):,} lines and {len(reported):,} findings in {samples[-1][0]:.0f} s; "
               f"RSS {settled[0] / 1e6:.1f} MB at 20 s, {samples[-1][1] / 1e6:.1f} MB at the end, "
               f"at most {max(settled) / 1e6:.1f} MB")
         assert growth < 20 * 1024 * 1024, f"RSS grew {growth / 1e6:.1f} MB after the buffers filled"
