@@ -196,3 +196,29 @@ def test_building_the_cli_parser_loads_no_analysis_service():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_failed_run_leaves_the_previous_report_file_whole(run_cli, tmp_path, monkeypatch):
+    """--output is atomic: a run that fails (here the engine is gone) keeps the old file and leaves no temporary."""
+    target = tmp_path / "reports" / "nightly.json"
+    target.parent.mkdir()
+    target.write_text('{"previous": "report"}\n', encoding="utf-8")
+    monkeypatch.setenv("DOCKER_HOST", dead_socket(tmp_path / "dead.sock"))
+    result = run_cli("report", "--format", "json", "--output", str(target))
+    assert result.exit_code == 3
+    assert target.read_text(encoding="utf-8") == '{"previous": "report"}\n'
+    assert [path.name for path in target.parent.iterdir()] == ["nightly.json"]
+
+
+@pytest.mark.docker
+def test_a_successful_run_replaces_the_report_file_whole(run_cli, containers, tmp_path):
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    containers.run("sleep 300", labels=project_labels(project))
+    target = tmp_path / "reports" / "nightly.md"
+    target.parent.mkdir()
+    target.write_text("old report\n" * 1000, encoding="utf-8")
+    result = run_cli("report", "--project", project, "--format", "markdown", "--output", str(target), "--no-record")
+    assert result.exit_code == 0, result.stderr
+    text = target.read_text(encoding="utf-8")
+    assert "old report" not in text and text.startswith("#")
+    assert [path.name for path in target.parent.iterdir()] == ["nightly.md"]
