@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -212,3 +213,53 @@ def test_the_export_format_choices_are_the_exporters():
     from dockerforge_tui.services.logs.export import EXPORT_FORMATS
 
     assert EXPORT_FORMAT_CHOICES == EXPORT_FORMATS
+
+
+@pytest.mark.docker
+def test_root_cause_hint_across_containers_and_an_oom_kill_whose_logs_say_nothing(run_cli, containers, docker_client):
+    """`db` is OOM-killed (silently); `web` logs connection refused to db:5432: the hint names db."""
+    project = f"dfla-{uuid.uuid4().hex[:8]}"
+    db = containers.run('s=aaaaaaaaaaaaaaaa; while :; do s="$s$s"; done', mem_limit="16m", memswap_limit="16m",
+                        labels={"com.docker.compose.project": project, "com.docker.compose.service": "db"})
+    db.wait(timeout=30)
+    assert docker_client.api.inspect_container(db.id)["State"]["OOMKilled"]
+    web = containers.run('echo "Server starting"; echo "Error: connect ECONNREFUSED db:5432"; sleep 300',
+                         labels={"com.docker.compose.project": project, "com.docker.compose.service": "web"})
+    deadline = time.monotonic() + 20
+    while b"ECONNREFUSED" not in docker_client.api.logs(web.id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    data = analyzed(run_cli, "--project", project, "--no-record")
+    found = {(issue["containers"][0], issue["category"]) for issue in data["issues"]}
+    assert (db.name, "out_of_memory") in found and (web.name, "connection_refused") in found
+    [hint] = [hint for hint in data["hints"] if hint["symptom_container"] == web.name]
+    assert hint["cause_container"] == db.name and hint["target"] == "db:5432" and hint["level"] == "high"
+    assert "out of memory" in hint["reason"]
+    text = run_cli("logs", "analyze", "--project", project, "--no-record")
+    assert "Root-cause hints" in text.stdout and db.name in text.stdout.split("Root-cause hints", 1)[1]
+
+
+@pytest.mark.docker
+def test_all_and_since_with_real_containers(run_cli, containers, docker_client):
+    """--all covers every container; --since leaves out what a container printed before then."""
+    early, late = sample("s-033")["lines"], sample("s-001")["lines"]  # dns_failure, then port_in_use
+    container = containers.run(f'printf "%s\\n" "$EARLY"; sleep 3; printf "%s\\n" "$LATE"; sleep 300',
+                               environment={"EARLY": "\n".join(early), "LATE": "\n".join(late)})
+    deadline = time.monotonic() + 30
+    while len(docker_client.api.logs(container.id).splitlines()) < len(early) + len(late):
+        assert time.monotonic() < deadline, "the container never printed its second part"
+        time.sleep(0.2)
+    stamped = docker_client.api.logs(container.id, timestamps=True).decode().splitlines()
+    first_late = stamped[len(early)].split(" ", 1)[0]  # RFC 3339 with nanoseconds
+    between = datetime.fromisoformat(first_late[:26]) - timedelta(seconds=1)
+
+    whole = analyzed(run_cli, container.name, "--no-record")
+    assert {issue["category"] for issue in whole["issues"]} == {"dns_failure", "port_in_use"}
+    recent = analyzed(run_cli, container.name, "--since", between.isoformat() + "Z", "--no-record")
+    assert {issue["category"] for issue in recent["issues"]} == {"port_in_use"}
+    assert recent["source"]["since"].startswith(between.isoformat()[:19])
+
+    everything = analyzed(run_cli, "--all", "--no-record")
+    assert container.name in everything["source"]["containers"]
+    assert {issue["category"] for issue in everything["issues"]
+            if container.name in issue["containers"]} == {"dns_failure", "port_in_use"}

@@ -6,6 +6,7 @@ import json
 import socket
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,22 @@ def test_a_successful_run_replaces_the_report_file_whole(run_cli, containers, tm
     text = target.read_text(encoding="utf-8")
     assert "old report" not in text and text.startswith("#")
     assert [path.name for path in target.parent.iterdir()] == ["nightly.md"]
+
+
+@pytest.mark.docker
+def test_since_leaves_out_older_log_lines(run_cli, containers, docker_client):
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    container = containers.run("echo 'Error: getaddrinfo ENOTFOUND db'; sleep 3; "
+                               "echo 'Error: listen EADDRINUSE: address already in use :::3000'; sleep 300",
+                               labels=project_labels(project))
+    wait_for(lambda: len(docker_client.api.logs(container.id).splitlines()) >= 2)
+    second = docker_client.api.logs(container.id, timestamps=True).decode().splitlines()[1].split(" ", 1)[0]
+    since = datetime.fromisoformat(second[:26]) - timedelta(seconds=1)
+
+    def categories(*args: str) -> set[str]:
+        result = run_cli("report", "--project", project, "--format", "json", "--no-record", *args)
+        assert result.exit_code == 0, result.stderr
+        return {issue["category"] for issue in json.loads(result.stdout)["issues"]}
+
+    assert categories() == {"dns_failure", "port_in_use"}
+    assert categories("--since", since.isoformat() + "Z") == {"port_in_use"}
