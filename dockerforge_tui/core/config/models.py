@@ -233,6 +233,49 @@ class MonitoringSettings(_Section):
     """While the dashboard runs, watch every running container's logs and events for known failures."""
 
 
+AI_PROVIDER_NAME = r"^[a-z][a-z0-9_-]*$"
+
+
+class ModelPriceSettings(_Section):
+    """The price of one model, in US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    """Dollars per million input (prompt) tokens."""
+    output: float = Field(ge=0)
+    """Dollars per million output (answer) tokens."""
+
+
+class AISettings(_Section):
+    """AI providers: which one answers, where it is, what it may cost (see docs/AI.md)."""
+
+    provider: str = Field(default_factory=_default("ai", "provider"), pattern=AI_PROVIDER_NAME)
+    """The provider asked first: none (no AI, the default), claude, gemini, ollama or a plugin's name."""
+    fallback: list[Annotated[str, Field(pattern=AI_PROVIDER_NAME)]] = Field(
+        default_factory=_default("ai", "fallback"))
+    """Providers tried in order when the one before fails for a reason a retry cannot fix."""
+    models: dict[str, str] = Field(default_factory=_default("ai", "models"))
+    """Model per provider, e.g. {"claude": "claude-sonnet-4-5", "ollama": "llama3.2"}."""
+    base_urls: dict[str, str] = Field(default_factory=_default("ai", "base_urls"))
+    """Base URL per provider (a proxy or a local endpoint); unset means ANTHROPIC_BASE_URL,
+    GOOGLE_GEMINI_BASE_URL or OLLAMA_HOST, then the provider's own."""
+    input_token_budget: int = Field(default_factory=_default("ai", "input_token_budget"), ge=1)
+    """Most input tokens one request may carry; context is trimmed to fit."""
+    max_output_tokens: int = Field(default_factory=_default("ai", "max_output_tokens"), ge=1)
+    """Most tokens one answer may have."""
+    timeout: Duration = Field(default_factory=_default("ai", "timeout"), gt=0)
+    """Seconds one request may take (written as a duration, e.g. "60s")."""
+    max_attempts: int = Field(default_factory=_default("ai", "max_attempts"), ge=1)
+    """Requests per provider when it is rate-limited or overloaded, the first included."""
+    max_retry_delay: Duration = Field(default_factory=_default("ai", "max_retry_delay"), ge=0)
+    """Longest wait before a retry; a server asking for longer (Retry-After) is not retried."""
+    prices: dict[str, ModelPriceSettings] = Field(default_factory=_default("ai", "prices"))
+    """Prices that replace or add to the packaged table, by "provider/model" (a trailing * matches
+    dated versions), e.g. {"claude/claude-sonnet-4-5": {"input": 3.0, "output": 15.0}}."""
+    key_file: str | None = Field(default_factory=_default("ai", "key_file"))
+    """Passphrase file for the encrypted key store used where no OS keyring exists;
+    null means DOCKERFORGE_AI_PASSPHRASE, else the store is not used."""
+
+
 class Settings(_Section):
     """The whole configuration: one attribute per section of config.yaml."""
 
@@ -252,5 +295,7 @@ class Settings(_Section):
     """The audit log of every action that changed the engine."""
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
     """How the dashboard carries out actions."""
+    ai: AISettings = Field(default_factory=AISettings)
+    """AI providers: which one answers, where it is, what it may cost."""
     custom_commands: list[CustomCommandSettings] = Field(default_factory=_default_list("custom_commands"))
     """Custom commands offered on the selected object (see docs/CONFIG.md)."""
