@@ -25,6 +25,8 @@ class ExitCode(IntEnum):
     """The engine or the file system refused access."""
     DOCKER_API = 6
     """The engine answered with an error."""
+    AI_PROVIDER = 7
+    """An AI provider failed: key rejected, rate limited, unreachable, timed out, prompt too long or refused."""
     INTERNAL = 70
     """A bug in DockerForge: please report it with ``dockerforge doctor --bundle``."""
     INTERRUPTED = 130
