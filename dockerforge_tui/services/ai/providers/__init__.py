@@ -1,0 +1,1 @@
+"""Built-in AI providers; each imports its SDK only when it is used."""
