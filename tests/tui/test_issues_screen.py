@@ -53,3 +53,22 @@ async def test_issues_order_status_and_evidence():
         await wait_until(pilot, lambda: table.row_count == 2, what="closed issues shown")
     statuses = {issue.category: issue.status for issue in store.list()}
     assert statuses == {"disk_full": "acknowledged", "timeout": "resolved"}
+
+
+async def test_ignore_hides_an_issue_and_l_opens_the_logs_of_its_containers(monkeypatch):
+    app = make_app(load_config(), watch_engine=False)
+    store = app.services.issues
+    store.record([observation("port_in_use", "error", "api", "listen EADDRINUSE :::3000", 5)], now=NOW)
+    opened = []
+    monkeypatch.setattr(app, "open_logs", lambda containers, title="", search=None, project=None:
+                        opened.append((containers, title)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("I")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the issue")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: opened, what="the logs to open")
+        assert opened[0][0] == ["api"] and "api" in opened[0][1]
+        await pilot.press("i")  # ignore: it leaves the open list and stays ignored
+        await wait_until(pilot, lambda: table.row_count == 0, what="the ignored issue to leave")
+    assert [issue.status for issue in store.list()] == ["ignored"]
