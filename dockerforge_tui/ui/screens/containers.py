@@ -38,6 +38,10 @@ class ContainersScreen(Screen):
     """Lists containers; follows the engine's events, samples stats for the rows on screen."""
 
     CSS_PATH = "../styles/containers.tcss"
+    # When the screen comes back with nothing focused, the keys belong to the table: the
+    # default (the first focusable widget) would be the filter bar whenever it is shown,
+    # and `q` or `I` would then be typed into the filter instead of acting.
+    AUTO_FOCUS = "#containers"
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="containers.down"),
@@ -48,6 +52,11 @@ class ContainersScreen(Screen):
         Binding("ctrl+u", "page(-1)", "Half page up", show=False, id="containers.half_page_up"),
         # priority: "/" moves focus before the keys typed behind it are routed (to the table).
         Binding("slash", "filter", "Filter", id="containers.filter", priority=True),
+        # Enter in the filter bar is a priority binding too: it hands the keys to the table
+        # while Enter itself is dispatched, so a key typed right after it (a fast typist,
+        # a paste over SSH) already reaches the table instead of the filter.
+        Binding("enter", "filter_done", "Apply the filter", show=False, priority=True,
+                id="containers.filter_apply"),
         Binding("o", "sort_next", "Sort", id="containers.sort"),
         Binding("O", "sort_reverse", "Reverse sort", show=False, id="containers.sort_reverse"),
         Binding("P", "toggle_grouping", "Group by project", show=False, id="containers.group"),
@@ -223,9 +232,9 @@ class ContainersScreen(Screen):
             event.input.add_class("-invalid")
             self.query_one("#containers-status", Static).update(str(error))
 
-    @on(Input.Submitted, "#container-filter")
-    def _filter_done(self) -> None:
-        self.query_one(ContainerTable).focus()
+    def action_filter_done(self) -> None:
+        """Enter in the filter bar: keep the filter and go back to the table."""
+        self.set_focus(self.query_one(ContainerTable))
 
     def issues_changed(self) -> None:
         """The live monitor recorded something: count the open issues again."""
@@ -319,7 +328,7 @@ class ContainersScreen(Screen):
         """Esc: leave the filter bar, then clear the filter, then the marks."""
         bar = self.query_one("#container-filter", Input)
         table = self.query_one(ContainerTable)
-        if bar.has_focus:
+        if self.focused is bar:
             table.focus()
         elif bar.value:
             bar.value = ""
@@ -355,8 +364,12 @@ class ContainersScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.MUTATING_ACTIONS and self.app.readonly:
             return False  # hidden from the footer and refused
-        if action == "filter" and self.query_one("#container-filter", Input).has_focus:
+        # ``self.focused``, not ``Input.has_focus``: the latter changes only when the Focus
+        # event is processed, after keys that arrived in the same burst as "/".
+        if action == "filter" and self.focused is self.query_one("#container-filter", Input):
             return None  # a "/" typed in the filter bar is text (re:a/b)
+        if action == "filter_done" and self.focused is not self.query_one("#container-filter", Input):
+            return None  # Enter anywhere else opens the detail, as the table binds it
         return True
 
     def _targets(self):
