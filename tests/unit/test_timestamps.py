@@ -62,6 +62,12 @@ class TestEngineTimestamps:
     ("2026-11-25 02:40:14,123 ERROR [main] x", datetime(2026, 11, 25, 2, 40, 14, 123000, tzinfo=UTC)),
     ("2026-11-25 02:40:14.123 UTC [1] LOG:  database system is ready", datetime(2026, 11, 25, 2, 40, 14, 123000,
                                                                                 tzinfo=UTC)),
+    # java.util.logging's default (12-hour clock), Tomcat's default
+    ("Nov 25, 2026 2:40:14 AM org.example.Main main", datetime(2026, 11, 25, 2, 40, 14, tzinfo=UTC)),
+    ("Nov 25, 2026 2:40:14 PM org.example.Main main", datetime(2026, 11, 25, 14, 40, 14, tzinfo=UTC)),
+    ("Nov 25, 2026 12:05:00 AM org.example.Main main", datetime(2026, 11, 25, 0, 5, 0, tzinfo=UTC)),
+    ("25-Nov-2026 02:40:14.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup",
+     datetime(2026, 11, 25, 2, 40, 14, 123000, tzinfo=UTC)),
     # Go's log package, nginx error log
     ("2026/11/25 02:40:14 [error] 29#29: open() failed", datetime(2026, 11, 25, 2, 40, 14, tzinfo=UTC)),
     # syslog (no year: the reference's)

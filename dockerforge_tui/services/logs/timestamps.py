@@ -170,7 +170,10 @@ def _build(match: re.Match[str], reference: datetime | None) -> datetime | None:
         fraction = parts.get("fraction") or ""
         year_text = parts.get("year")
         year = int(year_text) if year_text else (reference or datetime.now(timezone.utc)).year
-        moment = datetime(year, month, int(parts["day"]), int(parts["hour"]), int(parts["minute"]),
+        hour = int(parts["hour"])
+        if parts.get("ampm"):  # 12-hour clock: 12:xx AM is 00:xx, 12:xx PM stays 12:xx
+            hour = hour % 12 + (12 if parts["ampm"] == "PM" else 0)
+        moment = datetime(year, month, int(parts["day"]), hour, int(parts["minute"]),
                           int(parts["second"]), int(fraction[:6].ljust(6, "0")) if fraction else 0,
                           tzinfo=_zone(parts.get("zone")))
     except (ValueError, KeyError, TypeError):
