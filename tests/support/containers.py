@@ -42,8 +42,10 @@ def remove_labelled(client: docker.DockerClient, session_only: bool = True) -> i
     label = f"{SESSION_LABEL}={SESSION_ID}" if session_only else TEST_LABEL
     removed = 0
     for container in client.containers.list(all=True, filters={"label": label}):
-        if not session_only and (container.labels.get(SESSION_LABEL) == SESSION_ID
-                                 or _session_alive(container.labels.get(SESSION_LABEL))):
+        session = container.labels.get(SESSION_LABEL)
+        # The test image itself carries TEST_LABEL, so a container without a session label
+        # was not made by a test session (a benchmark's, a person's): never ours to remove.
+        if not session_only and (session is None or session == SESSION_ID or _session_alive(session)):
             continue
         try:
             container.remove(force=True, v=True)
