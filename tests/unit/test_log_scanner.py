@@ -107,3 +107,16 @@ def test_a_unit_longer_than_the_hold_limit_is_reported_as_it_stands():
     found = scanner.scan(lines_of(trace))
     assert [observation.category for observation in found] == ["crash"]
     assert scanner.flush(everything=True) == []
+
+
+def test_containers_silent_for_long_are_forgotten():
+    clock = Clock()
+    scanner = LogScanner(forget_after=600, clock=clock)
+    scanner.scan(lines_of(NOISE, "old") + lines_of(NOISE, "busy"))
+    scanner.flush(everything=True)
+    assert len(scanner) == 2
+    clock.now += 400
+    scanner.scan(lines_of(NOISE, "busy", len(NOISE)))
+    clock.now += 300
+    scanner.flush()
+    assert len(scanner) == 1  # "old" printed nothing for 700 s; "busy" 300 s ago

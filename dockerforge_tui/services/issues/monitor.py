@@ -22,7 +22,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -48,11 +47,14 @@ HOLD_SECONDS = 1.0
 MAX_HELD_LINES = 500
 """A unit still open after this many lines is reported as it stands."""
 
+FORGET_AFTER_SECONDS = 600.0
+"""A container silent this long loses its kept lines (a dashboard may see thousands come and go)."""
+
 
 @dataclass
 class _ContainerScan:
     name: str
-    tail: deque[tuple[str, datetime]] = field(default_factory=deque)
+    tail: deque[LogLine] = field(default_factory=deque)
     """The last lines scanned: the context in front of the next batch, and every line not settled yet."""
     seen: int = 0
     """Lines of this container scanned so far."""
@@ -75,14 +77,16 @@ class LogScanner:
 
     def __init__(self, patterns: PatternSet | None = None, *, hold: float = HOLD_SECONDS,
                  context_lines: int = CONTEXT_LINES, max_held_lines: int = MAX_HELD_LINES,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 forget_after: float = FORGET_AFTER_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self._patterns = patterns
         rules = [rule for pattern in (patterns or default_patterns()) for rule in pattern.confirm + pattern.cancel]
         self._lookahead = max((rule.after for rule in rules), default=0)
         self._context = max([context_lines] + [rule.before for rule in rules])
         self._max_held = max(max_held_lines, self._lookahead + 1)
         self.hold = hold
+        self._forget_after = forget_after
         self._clock = clock
+        self._swept_at = clock()
         self._containers: dict[str, _ContainerScan] = {}
         self._holding: set[str] = set()
 
@@ -109,16 +113,24 @@ class LogScanner:
             state = self._containers[container_id]
             if everything or now - state.last_at >= self.hold:
                 observations += self._scan(container_id, state, (), final=True)
+        if now - self._swept_at >= min(60.0, self._forget_after):
+            self._swept_at = now
+            for container_id in [key for key, state in self._containers.items()
+                                 if key not in self._holding and now - state.last_at >= self._forget_after]:
+                del self._containers[container_id]
         return observations
+
+    def __len__(self) -> int:
+        """Containers whose last lines are kept."""
+        return len(self._containers)
 
     def _scan(self, container_id: str, state: _ContainerScan, lines: Sequence[LogLine],
               final: bool) -> list[Observation]:
         tail = state.tail
-        tail.extend((line.text, line.engine_time) for line in lines)
+        tail.extend(lines)
         state.seen += len(lines)
         base = state.seen - len(tail)  # absolute index of tail[0]
-        texts = [text for text, _ in tail]
-        times = [moment for _, moment in tail]
+        texts = [line.text for line in tail]
         start = state.settled - base
         findings = [finding for finding in detect(texts, self._patterns) if finding.line_index >= start]
         end = len(texts)
@@ -134,6 +146,7 @@ class LogScanner:
             self._holding.add(container_id)
         else:
             self._holding.discard(container_id)
+        times = [line.engine_time for line in tail] if settled else []
         keep = len(texts) - max(0, end - self._context)
         while len(tail) > keep:
             tail.popleft()
