@@ -318,6 +318,23 @@ def test_close_ends_a_blocked_stream_at_once(containers, docker_client, raw_sock
         connection.close()
 
 
+def test_batches_with_idle_yield_an_empty_batch_when_quiet(containers):
+    label = unique_label()
+    container = containers.run("echo once; sleep 300", labels=dict([label]))
+    collector = LogCollector(lambda: connect(default_settings().docker), selector_for(label),
+                             first_retry=0.1, max_retry=0.5)
+    try:
+        batches = collector.batches(idle=0.3)
+        first = next(batches)
+        assert [line.text for line in first] == ["once"] and first[0].container_id == container.id
+        started = time.monotonic()
+        assert next(batches) == ()  # nothing more was printed: the quiet is reported
+        assert 0.2 < time.monotonic() - started < 2
+        assert next(batches) == ()  # and again while it lasts
+    finally:
+        collector.close()
+
+
 # --- long run ---------------------------------------------------------------------------------
 
 # 1,000 lines/s in chunks of 100: ticks, and every 3,000 lines three failures at known places:
