@@ -64,12 +64,15 @@ def test_a_traceback_that_ends_the_output_is_reported_after_the_quiet_spell():
 
 
 def test_a_context_rule_that_looks_past_the_batch_waits_for_the_next_lines():
-    # A Java exception line counts as a crash only with a stack frame within two lines after it.
-    header = 'Exception in thread "main" java.lang.IllegalStateException: worker pool shut down'
-    frames = ["\tat com.example.Pool.submit(Pool.java:88)", "\tat com.example.Main.main(Main.java:12)"]
+    # A bare exception line counts as a crash only with a stack frame within two lines after it
+    # (crash.stack_trace); scanned alone at the end of a batch it is nothing, and the old monitor
+    # then lost it for good when the frames came in the next batch.
+    header = "java.lang.IllegalStateException: Queue full"
+    frames = ["\tat com.acme.Worker.run(Worker.java:42)", "\tat java.base/java.lang.Thread.run(Thread.java:833)"]
     texts = NOISE + [header] + frames + NOISE
     whole = [(f.category, f.line_index) for f in detect(texts)]
-    assert whole, "the sample stack trace should be a finding"
+    assert whole == [("crash", len(NOISE))]
+    assert detect(NOISE + [header]) == []
     cut = len(NOISE) + 1  # the header ends the first batch, its frames start the next
     found = feed(LogScanner(), texts, [cut])
     assert [observation.category for observation in found] == [category for category, _ in whole]
