@@ -271,6 +271,9 @@ class AISettings(_Section):
     prices: dict[str, ModelPriceSettings] = Field(default_factory=_default("ai", "prices"))
     """Prices that replace or add to the packaged table, by "provider/model" (a trailing * matches
     dated versions), e.g. {"claude/claude-sonnet-4-5": {"input": 3.0, "output": 15.0}}."""
+    confirm_above: float = Field(default_factory=_default("ai", "confirm_above"), ge=0)
+    """Estimated cost in US dollars above which a request needs confirmation (the CLI's --yes);
+    a remote model with no known price always does."""
     key_file: str | None = Field(default_factory=_default("ai", "key_file"))
     """Passphrase file for the encrypted key store used where no OS keyring exists;
     null means DOCKERFORGE_AI_PASSPHRASE, else the store is not used."""
