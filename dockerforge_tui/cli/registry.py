@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "dockerforge.commands"
 
 BUILTIN_COMMANDS: dict[str, str] = {
+    "ai": "dockerforge_tui.cli.commands.ai:COMMAND",
     "audit": "dockerforge_tui.cli.commands.audit:COMMAND",
     "config": "dockerforge_tui.cli.commands.config:COMMAND",
     "doctor": "dockerforge_tui.cli.commands.doctor:COMMAND",
