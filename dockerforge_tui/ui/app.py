@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from dockerforge_tui.core.config import LoadedConfig
+from dockerforge_tui.core.memory import release_free_memory
 from dockerforge_tui.core.paths import AppPaths, app_paths
 from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.audit import AuditLog, audit_path
@@ -113,6 +114,13 @@ class DockerForgeApp(App):
         # collector's generations makes each full collection (and the pause a key press can
         # hit while logs stream in) several times shorter.
         self.call_after_refresh(gc.freeze)
+        # Off the UI thread: trimming walks the heap and may take a few milliseconds.
+        self.set_interval(30.0, self.release_memory)
+
+    @work(thread=True, exclusive=True, group="memory")
+    def release_memory(self) -> None:
+        """Give freed heap pages back to the OS, so memory stays flat while logs stream."""
+        release_free_memory()
 
     def on_unmount(self) -> None:
         if self._monitor is not None:
@@ -229,7 +237,7 @@ class DockerForgeApp(App):
                                               since=time.time() - since_seconds)
 
         self.push_screen(LogsScreen(containers, project=project, open_collector=open_collector,
-                                    settings=settings.logs, save_dir=Path.cwd()))
+                                    settings=settings.logs, save_dir=Path.cwd(), search=search))
 
     def action_open_issues(self) -> None:
         """Show the tracked issues."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from textual.widgets import DataTable
 
 from dockerforge_tui.core.config import load_config
 from dockerforge_tui.services.issues import ContainerRef, Evidence, Observation, Recommendation
 from dockerforge_tui.ui.app import make_app
 from dockerforge_tui.ui.screens.issues import IssuesScreen
-from tests.tui.helpers import wait_until
+from dockerforge_tui.ui.screens.logs import LogsScreen
+from dockerforge_tui.ui.widgets.log_pane import LogPane
+from tests.support.containers import unique_name
+from tests.tui.helpers import in_thread, wait_until
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
@@ -55,20 +59,27 @@ async def test_issues_order_status_and_evidence():
     assert statuses == {"disk_full": "acknowledged", "timeout": "resolved"}
 
 
-async def test_ignore_hides_an_issue_and_l_opens_the_logs_of_its_containers(monkeypatch):
+@pytest.mark.docker
+async def test_ignore_hides_an_issue_and_l_opens_its_logs_at_the_lines_that_raised_it(docker_client, containers):
+    name = unique_name("dfapi")
+    raised_by = "listen EADDRINUSE :::3000"
+    await in_thread(containers.run, f"echo starting; echo '{raised_by}'; echo after; sleep 300", name=name)
     app = make_app(load_config(), watch_engine=False)
     store = app.services.issues
-    store.record([observation("port_in_use", "error", "api", "listen EADDRINUSE :::3000", 5)], now=NOW)
-    opened = []
-    monkeypatch.setattr(app, "open_logs", lambda containers, title="", search=None, project=None:
-                        opened.append((containers, title)))
+    store.record([observation("port_in_use", "error", name, raised_by, 5)], now=NOW)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("I")
-        table = app.screen.query_one(DataTable)
+        issues = app.screen
+        table = issues.query_one(DataTable)
         await wait_until(pilot, lambda: table.row_count == 1, what="the issue")
         await pilot.press("l")
-        await wait_until(pilot, lambda: opened, what="the logs to open")
-        assert opened[0][0] == ["api"] and "api" in opened[0][1]
+        await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen), what="the logs to open")
+        assert app.screen.containers == (name,)
+        pane = app.screen.query_one(LogPane)
+        assert pane.search_text == raised_by
+        await wait_until(pilot, lambda: pane.match_count == 1, timeout=15, what="the line that raised it, marked")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is issues, what="back on the issues")
         await pilot.press("i")  # ignore: it leaves the open list and stays ignored
         await wait_until(pilot, lambda: table.row_count == 0, what="the ignored issue to leave")
     assert [issue.status for issue in store.list()] == ["ignored"]

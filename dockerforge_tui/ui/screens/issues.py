@@ -166,4 +166,6 @@ class IssuesScreen(Screen):
         issue = self._issues.get(self._selected_id() or "")
         opener = getattr(self.app, "open_logs", None)
         if issue and issue.containers and opener:
-            opener(list(issue.containers[-3:]), title=issue.title, search=None)
+            # Searching for the newest log line that raised it puts those lines in view, marked.
+            raised_by = next((evidence.text for evidence in reversed(issue.evidence) if evidence.source == "log"), None)
+            opener(list(issue.containers[-3:]), title=issue.title, search=raised_by)

@@ -102,8 +102,10 @@ class LogsScreen(Screen):
     def __init__(self, containers: Sequence[str] = (), *, project: str | None = None,
                  open_collector: CollectorFactory | None = None, settings: LogsSettings | None = None,
                  timezone: tzinfo | None = None, save_dir: Path | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, search: str | None = None) -> None:
+        """``search`` starts the view searching for that text (an issue's evidence line)."""
         super().__init__()
+        self._initial_search = search
         if not containers and not project:
             raise ValueError("LogsScreen needs container names or ids, or a compose project")
         self.containers = tuple(containers)
@@ -140,6 +142,8 @@ class LogsScreen(Screen):
         self.title = "DockerForge"
         self.sub_title = f"logs · {self.label}"
         self.query_one(LogPane).focus()
+        if self._initial_search:
+            self.query_one(LogPane).search(self._initial_search)
         self._start_stream()
 
     def on_unmount(self) -> None:
