@@ -5,8 +5,9 @@
 A busybox container prints numbered lines at ``--rate`` lines/s (bursts of ``rate/10``
 lines every 100 ms). ``dockerforge`` runs in a real terminal (tmux, 120x40), filters to
 that container and opens its logs (``l``). After the buffer has filled, the benchmark
-presses ``/`` (the search prompt opens) and Escape (it closes) ``--presses`` times each and
-measures, for each press, the time until the terminal shows the change (capture-pane
+presses ``/`` (the search prompt opens), Escape (it closes) and ``t`` (timestamps on, then
+off: every line is drawn again) ``--presses`` times each and measures, for each press, the
+time until the terminal shows the change (capture-pane
 polled every 2 ms, so each figure includes up to 2 ms of polling). It also reports the
 dashboard's resident memory after the buffer filled and at the end of ``--follow``
 seconds, its CPU while following, and the rate the engine really logged.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -48,6 +50,11 @@ def wait_for(session: str, predicate, timeout: float = 20.0, poll: float = 0.002
             return time.monotonic() - start
         time.sleep(poll)
     raise SystemExit(f"the screen never matched within {timeout} s; last screen:\n{screen(session)}")
+
+
+def stamped_lines(text: str) -> int:
+    """Log lines on screen that start with a time of day (the ``t`` toggle shows them)."""
+    return sum(1 for line in text.splitlines() if re.match(r"\s*\d{2}:\d{2}:\d{2}", line))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -93,13 +100,22 @@ def main() -> int:
         rss_filled = resident_mb(pid)
         cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
 
-        latencies = []
+        opened, closed = [], []
         for _ in range(args.presses):
             tmux("send-keys", "-t", session, "/")
-            latencies.append(wait_for(session, lambda s: PLACEHOLDER in s, timeout=5))
+            opened.append(wait_for(session, lambda s: PLACEHOLDER in s, timeout=5))
             time.sleep(0.2)
             tmux("send-keys", "-t", session, "Escape")
-            latencies.append(wait_for(session, lambda s: PLACEHOLDER not in s, timeout=5))
+            closed.append(wait_for(session, lambda s: PLACEHOLDER not in s, timeout=5))
+            time.sleep(0.3)
+        # ``t`` redraws every line of the view (timestamps on, then off): the heaviest key.
+        stamped, plain = [], []
+        for _ in range(args.presses):
+            tmux("send-keys", "-t", session, "t")
+            stamped.append(wait_for(session, lambda s: stamped_lines(s) >= 20, timeout=5))
+            time.sleep(0.2)
+            tmux("send-keys", "-t", session, "t")
+            plain.append(wait_for(session, lambda s: stamped_lines(s) == 0, timeout=5))
             time.sleep(0.3)
         remaining = args.follow - (time.monotonic() - wall_before)
         peak = rss_filled
@@ -111,11 +127,13 @@ def main() -> int:
         rss_end = resident_mb(pid)
         logged = len(client.api.logs(container.id).splitlines())
         rate = logged / (time.monotonic() - started)
-        latencies.sort()
         print(f"engine logged: {logged:,} lines, {rate:,.0f} lines/s on average")
-        print(f"key presses timed: {len(latencies)} (/ and Escape, {args.presses} each)")
-        print(f"key to screen: median {statistics.median(latencies) * 1000:.0f} ms, "
-              f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+        for label, latencies in (("/ (prompt opens)", opened), ("Escape (prompt closes)", closed),
+                                 ("t (timestamps on)", stamped), ("t (timestamps off)", plain)):
+            latencies.sort()
+            print(f"key to screen, {label}: median {statistics.median(latencies) * 1000:.0f} ms, "
+                  f"p95 {latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000:.0f} ms, "
+                  f"max {latencies[-1] * 1000:.0f} ms ({len(latencies)} presses)")
         print(f"dashboard CPU while following: {cpu:.0f}% of one core")
         print(f"resident memory: {rss_filled:.0f} MB when the buffer was full, {rss_end:.0f} MB after "
               f"{args.follow:.0f} s more (peak {peak:.0f} MB)")
