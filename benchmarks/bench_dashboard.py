@@ -13,7 +13,6 @@ last container's name is on screen.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -23,28 +22,14 @@ from pathlib import Path
 
 import docker
 
+from proc_stats import cpu_seconds, resident_mb
+
 IMAGE = "dockerforge-test/busybox:latest"
 LABEL = "dockerforge.bench"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", "-L", "dfbench", *args], capture_output=True, text=True, check=False).stdout
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children that were waited for."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
-
-
-def resident_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 
 
 def main() -> int:
@@ -102,13 +87,13 @@ def main() -> int:
         if args.idle > 0:
             time.sleep(args.settle)
             print(f"start-up CPU (launch to {args.settle:.0f} s after the list filled): "
-                  f"{process_cpu_seconds(pid):.2f} s")
-            cpu_before, wall_before = process_cpu_seconds(pid), time.monotonic()
+                  f"{cpu_seconds(pid):.2f} s")
+            cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
             peak_rss = 0.0
             while time.monotonic() - wall_before < args.idle:
                 peak_rss = max(peak_rss, resident_mb(pid))
                 time.sleep(1)
-            cpu = (process_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before) * 100
+            cpu = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before) * 100
             print(f"idle CPU over {args.idle:.0f} s: {cpu:.1f}% of one core")
             print(f"resident memory: {resident_mb(pid):.0f} MB (peak {peak_rss:.0f} MB)")
         tmux("kill-session", "-t", session)

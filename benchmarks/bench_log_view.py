@@ -27,9 +27,10 @@ from pathlib import Path
 
 import docker
 
+from proc_stats import cpu_seconds, resident_mb
+
 IMAGE = "dockerforge-test/busybox:latest"
 LABEL = "dockerforge.bench"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PLACEHOLDER = "search (case-insensitive"
 
 
@@ -55,18 +56,6 @@ def wait_for(session: str, predicate, timeout: float = 20.0, poll: float = 0.002
 def stamped_lines(text: str) -> int:
     """Log lines on screen that start with a time of day (the ``t`` toggle shows them)."""
     return sum(1 for line in text.splitlines() if re.match(r"\s*\d{2}:\d{2}:\d{2}", line))
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:13]) / CLOCK_TICKS
-
-
-def resident_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> int:
