@@ -15,7 +15,7 @@ from typing import Sequence
 
 from dockerforge_tui import __version__
 from dockerforge_tui.cli.context import CommandContext
-from dockerforge_tui.cli.registry import Command, discover_commands
+from dockerforge_tui.cli.registry import Command, command_targets, discover_commands
 from dockerforge_tui.core.errors import ConfigError, DockerForgeError, ExitCode, UsageError
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,27 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     return parser
 
 
+# Top-level options that take a value: the value is not a command name.
+_VALUE_OPTIONS = frozenset({"-H", "--host", "-c", "--config", "--theme"})
+
+
+def opens_dashboard(argv: Sequence[str]) -> bool:
+    """True when ``argv`` holds only the dashboard's own options (no command, no --help or --report).
+
+    Then no command module is imported: they pull in what the dashboard does not need
+    before its first frame (about 0.2 s of the docker SDK's ssh support, the report...).
+    """
+    expect_value = False
+    for token in argv:
+        if expect_value:
+            expect_value = False
+        elif token in _VALUE_OPTIONS:
+            expect_value = True
+        elif token in ("-h", "--help", "--version", "--report") or not token.startswith("-") or token == "-":
+            return False
+    return True
+
+
 def _report(error: DockerForgeError, stderr, debug: bool) -> None:
     if debug:
         traceback.print_exception(error, file=stderr)
@@ -111,7 +132,7 @@ def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        commands = discover_commands()
+        commands = {} if opens_dashboard(argv) else discover_commands(command_targets())
         if "report" in commands:
             from dockerforge_tui.cli.commands.report import expand_report_flag
 

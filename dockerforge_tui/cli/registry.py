@@ -52,17 +52,23 @@ def _load(target: str) -> Command:
     return command
 
 
-def discover_commands() -> dict[str, Command]:
-    """Return every registered command by name: built-ins first, then plugins.
-
-    A plugin that fails to load is logged and left out, so one broken plugin never
-    takes the whole CLI down.
-    """
+def command_targets() -> dict[str, str]:
+    """Every registered command's name and import target, without importing any of them."""
     targets = dict(BUILTIN_COMMANDS)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         targets.setdefault(entry.name, entry.value)
+    return targets
+
+
+def discover_commands(targets: dict[str, str] | None = None) -> dict[str, Command]:
+    """Return every registered command by name: built-ins first, then plugins.
+
+    ``targets`` (from :func:`command_targets`) saves looking the entry points up again.
+    A plugin that fails to load is logged and left out, so one broken plugin never
+    takes the whole CLI down.
+    """
     commands: dict[str, Command] = {}
-    for name, target in targets.items():
+    for name, target in (command_targets() if targets is None else targets).items():
         try:
             commands[name] = _load(target)
         except Exception as error:  # a plugin's bug must not break the CLI

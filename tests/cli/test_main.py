@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dockerforge_tui import __version__
 from dockerforge_tui.cli.registry import discover_commands
 
@@ -91,3 +93,21 @@ def test_keymap_accepts_log_pane_ids(run_cli, tmp_path):
     from dockerforge_tui.ui.app import check_keymap
 
     check_keymap(load_config(config_path=config))  # raises on an unknown id or a clash
+
+
+@pytest.mark.parametrize(("argv", "dashboard"), [
+    ([], True),
+    (["--readonly", "--theme", "forge-16", "-H", "unix:///run/docker.sock"], True),
+    (["--config", "doctor"], True),  # "doctor" is the config file's path here, not the command
+    (["--host=tcp://127.0.0.1:2375", "--no-color", "--debug"], True),
+    (["doctor"], False),
+    (["--debug", "report", "--format", "json"], False),
+    (["--report"], False),
+    (["--help"], False),
+    (["--version"], False),
+    (["unknown-word"], False),  # the full parser says which commands exist
+])
+def test_only_a_plain_dashboard_start_skips_loading_the_commands(argv, dashboard):
+    from dockerforge_tui.cli.main import opens_dashboard
+
+    assert opens_dashboard(argv) is dashboard
