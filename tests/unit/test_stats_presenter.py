@@ -31,10 +31,11 @@ def test_rates_limits_and_sort_values_come_from_the_window():
     assert row.memory_chart.strip()[-1] == BLOCKS[4]
 
 
-def test_without_a_limit_memory_shows_usage_against_the_window_peak():
-    row = stats_row(window((0.0, 1.0, 8 * MIB, 0, 0), (1.0, 1.0, 16 * MIB, 0, 0)).view(None))
-    assert row.memory == "16.0MiB"
-    assert row.memory_chart.strip() == BLOCKS[4] + BLOCKS[8]
+def test_without_a_limit_memory_is_drawn_against_the_host_memory():
+    # The samples report 16 GiB (the host) as the limit of an unlimited container.
+    row = stats_row(window((0.0, 1.0, 8 * MIB, 0, 0), (1.0, 1.0, 12 * 1024 * MIB, 0, 0)).view(None))
+    assert row.memory == "12.0GiB"
+    assert row.memory_chart.strip() == BLOCKS[1] + BLOCKS[6]
 
 
 def test_a_container_with_no_sample_yet_shows_placeholders():

@@ -37,7 +37,7 @@ def stats_row(view: SeriesView, spark_width: int = SPARK_WIDTH) -> StatsRow:
 
     CPU is drawn against 100% (one core fully used, as ``docker stats`` counts it) so two
     rows can be compared at a glance; memory against the container's limit when one is
-    set (a full bar is the limit), else against the window's peak.
+    set (a full bar is the limit), else against the host's memory.
     """
     latest = view.latest
     if latest is None:
@@ -57,7 +57,9 @@ def stats_row(view: SeriesView, spark_width: int = SPARK_WIDTH) -> StatsRow:
         cpu=f"{cpu:.1f}%",
         cpu_chart=sparkline(view.cpu_percent, spark_width, ceiling=max(100.0, max(view.cpu_percent, default=0.0))),
         memory=memory,
-        memory_chart=sparkline(view.mem_bytes, spark_width, ceiling=limit or None),
+        # Without a limit of its own a container may use the host's memory, which the
+        # engine reports as its limit: a bar against that says how much of the host it takes.
+        memory_chart=sparkline(view.mem_bytes, spark_width, ceiling=limit or latest.mem_limit or None),
         net=f"↓{rate_text(rx)} ↑{rate_text(tx)}",
         disk=f"{rate_text(read)} {rate_text(write)}",
         pids=str(latest.pids) if latest.pids is not None else EMPTY,

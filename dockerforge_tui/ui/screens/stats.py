@@ -69,9 +69,13 @@ class StatsScreen(Screen):
         text: str
 
     def __init__(self, containers: Callable[[], Iterable[ContainerSummary]] | None = None,
-                 window: int = 120) -> None:
-        """``containers`` returns the containers to compare (default: what the containers screen shows)."""
+                 window: int = 120, follow_engine: bool = True) -> None:
+        """``containers`` returns the containers to compare (default: what the containers screen shows).
+
+        ``follow_engine=False`` opens no stats stream: snapshot tests post the samples.
+        """
         super().__init__()
+        self._follow_engine = follow_engine
         self._source = containers
         self._window = window
         self._containers: dict[str, ContainerSummary] = {}
@@ -95,7 +99,8 @@ class StatsScreen(Screen):
             table.add_column(label, key=key, width=width)
         self.sync_containers()
         table.focus()
-        self.follow_stats()
+        if self._follow_engine:
+            self.follow_stats()
         # The list changes with the containers screen's (events); looking once a second
         # costs a dict comparison, not an engine call.
         self.set_interval(1.0, self.sync_containers)
