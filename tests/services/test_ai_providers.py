@@ -177,9 +177,13 @@ def test_429_with_retry_after_is_retried_after_the_wait_then_succeeds(served):
 
 def test_429_asking_longer_than_the_cap_is_raised_at_once(served):
     provider, server = served
-    if provider.name == "ollama":
-        pytest.skip("the ollama client does not expose response headers")
     server.fail_next(*ERRORS["rate"][provider.name], headers={"Retry-After": "60"})
+    if provider.name == "ollama":
+        # Ollama's client hides response headers, so the 60 s can't be seen: the request
+        # is retried on the backoff's own schedule and the second attempt answers.
+        answer = provider.complete(REQUEST)
+        assert answer.attempts == 2 and len(server.posts()) == 2
+        return
     started = time.monotonic()
     with pytest.raises(AIRateLimitError) as caught:
         provider.complete(REQUEST)
