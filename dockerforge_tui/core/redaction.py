@@ -23,9 +23,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import yaml
 
 from dockerforge_tui.core.errors import ConfigError
+from dockerforge_tui.core.yaml_data import load_yaml
 
 __all__ = [
     "PLACEHOLDER_PATTERN",
@@ -233,13 +233,13 @@ def load_redaction_rules(path: Path | None = None) -> RedactionRules:
     """
     if path is None:
         return _packaged_rules()
-    return _compile_rules(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    return _compile_rules(load_yaml(path.read_text(encoding="utf-8")), str(path))
 
 
 @functools.lru_cache(maxsize=1)
 def _packaged_rules() -> RedactionRules:
     text = resources.files("dockerforge_tui.core").joinpath(RULES_FILE).read_text(encoding="utf-8")
-    return _compile_rules(yaml.safe_load(text), RULES_FILE)
+    return _compile_rules(load_yaml(text), RULES_FILE)
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from dockerforge_tui.core.config.units import ByteSize, Duration
+from dockerforge_tui.core.yaml_data import load_yaml
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 """The packaged defaults, lowest layer of every configuration."""
@@ -28,7 +29,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 @lru_cache(maxsize=1)
 def _packaged_defaults_cached() -> dict[str, Any]:
-    data = yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(DEFAULTS_FILE.read_text(encoding="utf-8"))
     if not isinstance(data, dict):  # a packaging bug, caught by the unit tests
         raise RuntimeError(f"{DEFAULTS_FILE} does not hold a mapping")
     return data

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-import yaml
+
+from dockerforge_tui.core.yaml_data import load_yaml
 
 PRICES_FILE = Path(__file__).with_name("prices.yaml")
 PER_TOKENS = 1_000_000
@@ -37,7 +38,7 @@ class Price:
 
 @lru_cache(maxsize=1)
 def _packaged() -> dict[str, Price]:
-    data = yaml.safe_load(PRICES_FILE.read_text(encoding="utf-8")) or {}
+    data = load_yaml(PRICES_FILE.read_text(encoding="utf-8")) or {}
     return {key: Price(float(value["input"]), float(value["output"])) for key, value in data.items()}
 
 

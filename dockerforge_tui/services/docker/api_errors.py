@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Union
 import docker
 import docker.errors
 import requests.exceptions
-import yaml
 
 from dockerforge_tui.core.errors import (
     DockerAPIError, DockerForgeError, EngineUnreachableError, NotFoundError, PermissionDeniedError,
 )
+from dockerforge_tui.core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.connection import EngineConnection
@@ -42,7 +42,7 @@ def client_of(source: Any) -> docker.APIClient:
 
 @lru_cache(maxsize=1)
 def _hint_rules() -> tuple[tuple[str, str], ...]:
-    data = yaml.safe_load(HINTS_FILE.read_text(encoding="utf-8")) or {}
+    data = load_yaml(HINTS_FILE.read_text(encoding="utf-8")) or {}
     return tuple((str(rule["match"]).lower(), str(rule["hint"])) for rule in data.get("rules") or ())
 
 

@@ -13,9 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from dockerforge_tui.services.logs.settings import detection_settings
+from dockerforge_tui.core.yaml_data import load_yaml
 
 DATA_DIR = Path(__file__).parent
 CATEGORIES_FILE = DATA_DIR / "categories.yaml"
@@ -96,7 +96,7 @@ def _fail(path: Path, problem: str) -> RuntimeError:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise _fail(path, "does not hold a mapping")
     return data

@@ -18,10 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 
 from dockerforge_tui.services.issues.fingerprint import issue_id
 from dockerforge_tui.services.issues.models import Observation
+from dockerforge_tui.core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.states import ContainerState
@@ -89,7 +89,7 @@ class CorrelateSettings:
 @lru_cache(maxsize=1)
 def correlate_settings() -> CorrelateSettings:
     """The packaged correlation rules (loaded once)."""
-    data = yaml.safe_load(CORRELATE_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(CORRELATE_FILE.read_text(encoding="utf-8"))
     try:
         return CorrelateSettings(
             symptom_categories=frozenset(data["symptom_categories"]),

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
 from dockerforge_tui.services.issues.models import Observation
+from dockerforge_tui.core.yaml_data import load_yaml
 
 FINGERPRINT_FILE = Path(__file__).with_name("fingerprint.yaml")
 ISSUE_ID_LENGTH = 10
@@ -44,7 +44,7 @@ class FingerprintSettings:
 @lru_cache(maxsize=1)
 def fingerprint_settings() -> FingerprintSettings:
     """The packaged masking rules (loaded once)."""
-    data = yaml.safe_load(FINGERPRINT_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(FINGERPRINT_FILE.read_text(encoding="utf-8"))
     try:
         masks = tuple(MaskRule(raw["name"], re.compile(raw["regex"], re.IGNORECASE), raw["replace"])
                       for raw in data["masks"])

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+
+from dockerforge_tui.core.yaml_data import load_yaml
 
 UNSAFE_COMMANDS_FILE = Path(__file__).with_name("unsafe_commands.yaml")
 
@@ -41,7 +42,7 @@ class SafetyVerdict:
 @lru_cache(maxsize=1)
 def unsafe_rules() -> tuple[UnsafeRule, ...]:
     """The packaged rules (loaded once); a malformed file is a packaging bug and raises ``RuntimeError``."""
-    data = yaml.safe_load(UNSAFE_COMMANDS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(UNSAFE_COMMANDS_FILE.read_text(encoding="utf-8"))
     rules = []
     for raw in (data or {}).get("rules") or []:
         try:

@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-import yaml
+
+from dockerforge_tui.core.yaml_data import load_yaml
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.logs.collector import LogLine
@@ -51,7 +52,7 @@ class BurstSettings:
 @lru_cache(maxsize=1)
 def default_burst_settings() -> BurstSettings:
     """The packaged thresholds from ``anomaly.yaml``."""
-    data = yaml.safe_load(ANOMALY_SETTINGS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(ANOMALY_SETTINGS_FILE.read_text(encoding="utf-8"))
     return BurstSettings(
         min_errors=int(data["min_errors"]),
         ratio=float(data["ratio"]),

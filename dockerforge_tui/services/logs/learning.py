@@ -36,6 +36,7 @@ from dockerforge_tui.services.logs.pattern_set import (
 )
 from dockerforge_tui.services.logs.prefixes import anchor_to_message
 from dockerforge_tui.services.logs.settings import detection_settings
+from dockerforge_tui.core.yaml_data import load_yaml
 
 try:  # the same parser the literal analysis uses (Python 3.11+)
     from re import _constants as sre_constants  # type: ignore[attr-defined]
@@ -85,7 +86,7 @@ class LearningRules:
 @lru_cache(maxsize=1)
 def learning_rules() -> LearningRules:
     """The packaged rules for learned patterns (loaded once)."""
-    data = yaml.safe_load(LEARNING_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(LEARNING_FILE.read_text(encoding="utf-8"))
     try:
         return LearningRules(
             max_regex_length=int(data["max_regex_length"]),

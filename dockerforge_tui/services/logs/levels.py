@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+
+from dockerforge_tui.core.yaml_data import load_yaml
 
 LEVELS_FILE = Path(__file__).with_name("levels.yaml")
 LEVELS = ("error", "warn", "info", "debug")
@@ -49,7 +50,7 @@ def _alternation(words: list[str]) -> str:
 @lru_cache(maxsize=1)
 def level_rules() -> LevelRules:
     """Load and compile ``levels.yaml`` (cached: the file ships with the package)."""
-    data = yaml.safe_load(LEVELS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(LEVELS_FILE.read_text(encoding="utf-8"))
     words: dict[str, str] = {}
     for level, names in data["levels"].items():
         if level not in LEVELS:

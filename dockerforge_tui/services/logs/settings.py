@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+
+from dockerforge_tui.core.yaml_data import load_yaml
 
 SETTINGS_FILE = Path(__file__).with_name("detection.yaml")
 
@@ -56,7 +57,7 @@ def _alternation(regexes: list[str]) -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def detection_settings() -> DetectionSettings:
     """Load and return the packaged engine settings (cached; the file ships with the package)."""
-    data = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(SETTINGS_FILE.read_text(encoding="utf-8"))
     blocks = data["blocks"]
     return DetectionSettings(
         categories=dict(data["categories"]),

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+
+from dockerforge_tui.core.yaml_data import load_yaml
 
 FORMATS_FILE = Path(__file__).with_name("timestamps.yaml")
 
@@ -129,7 +130,7 @@ class TimestampRules:
 @lru_cache(maxsize=1)
 def timestamp_rules() -> TimestampRules:
     """Load and compile ``timestamps.yaml`` (cached: the file ships with the package)."""
-    data = yaml.safe_load(FORMATS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(FORMATS_FILE.read_text(encoding="utf-8"))
     formats = []
     for item in data["formats"]:
         formats.append(TimestampFormat(name=item["name"], regex=re.compile(item["regex"]),

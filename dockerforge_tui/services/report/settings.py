@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
 from dockerforge_tui.core.config.units import parse_duration
+from dockerforge_tui.core.yaml_data import load_yaml
 
 REPORT_SETTINGS_FILE = Path(__file__).with_name("report.yaml")
 
@@ -32,7 +32,7 @@ class ReportSettings:
 @lru_cache(maxsize=1)
 def report_settings() -> ReportSettings:
     """The packaged report settings (a malformed file is a packaging bug: ``RuntimeError``)."""
-    data = yaml.safe_load(REPORT_SETTINGS_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(REPORT_SETTINGS_FILE.read_text(encoding="utf-8"))
     try:
         collect, render = data["collect"], data["render"]
         return ReportSettings(
