@@ -80,3 +80,9 @@ def test_health_cpu_and_memory_text():
 
 def test_names_are_never_markup():
     assert present.name_text(make(name="[bold]x")).plain == "[bold]x"
+
+
+def test_compose_column_never_shows_a_missing_service_as_none():
+    assert present.compose_text("shop", "web") == "shop/web"
+    assert present.compose_text("shop", None) == "shop"
+    assert present.compose_text(None, "web") == present.EMPTY

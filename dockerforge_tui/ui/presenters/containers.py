@@ -114,6 +114,13 @@ def cpu_text(sample: StatsSample | None) -> str:
     return f"{sample.cpu_percent:.1f}%"
 
 
+def compose_text(project: str | None, service: str | None) -> str:
+    """``project/service`` for a compose container, just the project when the service label is missing."""
+    if not project:
+        return EMPTY
+    return f"{project}/{service}" if service else project
+
+
 def memory_text(sample: StatsSample | None, configured_limit: int | None) -> str:
     """Memory used, with the limit when the container has one set (``12.0MiB/256MiB``).
 

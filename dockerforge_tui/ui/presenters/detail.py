@@ -8,6 +8,7 @@ import yaml
 
 from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.docker.container_actions import ContainerDetail
+from dockerforge_tui.ui.presenters.containers import compose_text
 
 MASK = "••••••••"
 
@@ -65,7 +66,7 @@ def summary_lines(detail: ContainerDetail) -> list[str]:
         f"User: {detail.user or 'root (image default)'}   Workdir: {detail.working_dir or '/'}",
     ]
     if detail.compose_project:
-        lines.append(f"Compose: {detail.compose_project}/{detail.compose_service}")
+        lines.append(f"Compose: {compose_text(detail.compose_project, detail.compose_service)}")
     if detail.error:
         lines.append(f"Error: {detail.error}")
     return lines

@@ -321,7 +321,7 @@ class ContainerTable(LiveTable):
             "uptime": present.format_uptime(container, self._clock()),
             "restarts": str(container.restart_count) if container.restart_count is not None else present.EMPTY,
             "ports": Text(present.format_ports(container.ports), no_wrap=True, end=""),
-            "project": Text(f"{project}/{container.compose_service}" if project else present.EMPTY,
+            "project": Text(present.compose_text(project, container.compose_service),
                             no_wrap=True, end=""),
             "image": Text(container.image, no_wrap=True, end=""),
             **self._stats_cells(container, sample),
