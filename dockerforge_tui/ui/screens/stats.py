@@ -84,6 +84,7 @@ class StatsScreen(Screen):
         self._sampler: StatsSampler | None = None
         self.sort_order = "cpu"
         self.sort_reverse = False
+        self._status_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,7 +101,7 @@ class StatsScreen(Screen):
         self.sync_containers()
         table.focus()
         if self._follow_engine:
-            self.follow_stats()
+            self.follow_stats(self.visible_ids())
         # The list changes with the containers screen's (events); looking once a second
         # costs a dict comparison, not an engine call.
         self.set_interval(1.0, self.sync_containers)
@@ -112,11 +113,11 @@ class StatsScreen(Screen):
     # -- the worker: it only iterates the sampler and posts messages ----------------------
 
     @work(thread=True, exclusive=True, group="stats-screen")
-    def follow_stats(self) -> None:
-        """Stream the visible rows' stats (about one batch a second) to the screen."""
+    def follow_stats(self, container_ids: frozenset[str]) -> None:
+        """Stream the stats of ``container_ids`` (the rows on screen; the screen changes the set) to it."""
         worker = get_current_worker()
         try:
-            self._sampler = self.app.services.call(open_sampler, self.visible_ids(),
+            self._sampler = self.app.services.call(open_sampler, container_ids,
                                                    self.app.services.settings.ui.stats_interval)
         except DockerForgeError as error:
             self.post_message(self.SamplingFailed(error.message + (f" ({error.hint})" if error.hint else "")))
@@ -249,9 +250,11 @@ class StatsScreen(Screen):
 
     def _show_status(self) -> None:
         direction = " (reversed)" if self.sort_reverse else ""
-        self.query_one("#stats-status", Static).update(
-            f"{len(self._containers)} running · sort: {self.sort_order}{direction} · "
-            "only the rows on screen are sampled")
+        text = (f"{len(self._containers)} running · sort: {self.sort_order}{direction} · "
+                "only the rows on screen are sampled")
+        if text != self._status_text:  # checked every second: redraw only on a change
+            self._status_text = text
+            self.query_one("#stats-status", Static).update(text)
 
     # -- actions -------------------------------------------------------------------------------
 
