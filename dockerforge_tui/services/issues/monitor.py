@@ -41,8 +41,10 @@ log = logging.getLogger(__name__)
 CONTEXT_LINES = 20
 """Earlier lines of a container kept in front of each new batch (multi-line findings)."""
 
-HOLD_SECONDS = 1.0
-"""How long a finding that the next lines could still change waits for them."""
+HOLD_SECONDS = 3.0
+"""How long a finding that the next lines could still change waits for them. A busy engine
+can pause one container's stream for over a second; cutting a traceback there would report
+a ``crash`` and then its cause, so a finding rather waits a few seconds longer."""
 
 MAX_HELD_LINES = 500
 """A unit still open after this many lines is reported as it stands."""

@@ -106,6 +106,12 @@ class ContainersScreen(Screen):
         argv: tuple[str, ...]
 
     @dataclass
+    class IssuesCounted(Message):
+        """The number of open issues, counted off the UI thread."""
+
+        count: int
+
+    @dataclass
     class UrlsFound(Message):
         """The published URLs of a container."""
 
@@ -245,10 +251,16 @@ class ContainersScreen(Screen):
         from dockerforge_tui.core.errors import DockerForgeError
 
         try:
-            self._open_issues = len(self.app.services.issues.list(status=("open",)))
+            count = len(self.app.services.issues.list(status=("open",)))
         except DockerForgeError:
             return
-        self.app.call_from_thread(self._show_status)
+        # A message, not call_from_thread: it is simply dropped when the screen is gone.
+        self.post_message(self.IssuesCounted(count))
+
+    @on(IssuesCounted)
+    def _issues_counted(self, message: IssuesCounted) -> None:
+        self._open_issues = message.count
+        self._show_status()
 
     def _show_status(self) -> None:
         table = self.query_one(ContainerTable)
