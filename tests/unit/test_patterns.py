@@ -521,29 +521,24 @@ def test_case_sensitive_literals_are_checked_in_their_case(tmp_path: Path) -> No
         assert engine_hyperscan.scan(shifted, patterns) == expected
 
 
-def test_small_inputs_do_not_wait_for_a_hyperscan_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_inputs_do_not_wait_for_a_hyperscan_compile() -> None:
     """Without an explicit engine, few lines go to the Python engine until Hyperscan is prepared."""
-    import importlib
-
     from dockerforge_tui.services.logs import engine_hyperscan
-
-    detect_module = importlib.import_module("dockerforge_tui.services.logs.detect")  # the package exports the function
+    from dockerforge_tui.services.logs.detect import SMALL_INPUT_LINES, engine_for
 
     if "hyperscan" not in ENGINES:
         pytest.skip("the hyperscan package is not installed; only the Python engine exists here")
     patterns = PACKAGED.subset(["port_in_use.address_in_use"])  # a new set: nothing compiled for it yet
     lines = ["Error: listen EADDRINUSE: address already in use :::3000"]
-    calls: list[int] = []
-    real_scan = engine_hyperscan.scan
-    monkeypatch.setattr(engine_hyperscan, "scan", lambda lines, pattern_set: calls.append(len(lines)) or real_scan(lines, pattern_set))
+    assert engine_for(len(lines), patterns) == "python"
+    assert engine_for(SMALL_INPUT_LINES + 1, patterns) == "hyperscan"  # a big input is worth the compile
+    assert engine_for(len(lines), patterns, "hyperscan") == "hyperscan"  # asked for by name
     assert [f.category for f in detect(lines, patterns)] == ["port_in_use"]
-    assert calls == [] and not engine_hyperscan.is_prepared(patterns)
+    assert not engine_hyperscan.is_prepared(patterns), "a small detect() must not have compiled Hyperscan"
     prepare(patterns, engine="hyperscan")
     assert engine_hyperscan.is_prepared(patterns)
+    assert engine_for(len(lines), patterns) == "hyperscan"
     assert [f.category for f in detect(lines, patterns)] == ["port_in_use"]
-    assert calls == [1]
-    monkeypatch.setattr(detect_module, "SMALL_INPUT_LINES", 0)
-    assert detect(lines, PACKAGED.subset(["port_in_use.address_in_use"])) and calls == [1, 1]
 
 
 def test_is_prepared_does_not_wait_for_a_compile_in_progress(tmp_path: Path) -> None:

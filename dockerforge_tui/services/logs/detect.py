@@ -106,6 +106,25 @@ def prepare(
     return chosen
 
 
+def engine_for(line_count: int, pattern_set: PatternSet, engine: str | None = None) -> str:
+    """The engine :func:`detect` runs for ``line_count`` lines: ``"hyperscan"`` or ``"python"``.
+
+    ``engine`` forces one. By default the fastest available one, except that up to
+    :data:`SMALL_INPUT_LINES` lines go to the Python engine while Hyperscan has not been
+    compiled for ``pattern_set`` in this process: a one-off check never waits a second
+    for the compile.
+    """
+    chosen = resolve_engine(engine)
+    if (
+        engine is None
+        and chosen == "hyperscan"
+        and line_count <= SMALL_INPUT_LINES
+        and not engine_hyperscan.is_prepared(pattern_set)
+    ):
+        return "python"
+    return chosen
+
+
 def detect(
     lines: Iterable[str],
     patterns: PatternSet | None = None,
@@ -126,16 +145,9 @@ def detect(
     else:
         line_list = list(lines)
     pattern_set = patterns if patterns is not None else default_patterns()
-    chosen = resolve_engine(engine)
     if not line_list or not pattern_set.units:
         return []
-    if (
-        engine is None
-        and chosen == "hyperscan"
-        and len(line_list) <= SMALL_INPUT_LINES
-        and not engine_hyperscan.is_prepared(pattern_set)
-    ):
-        chosen = "python"
+    chosen = engine_for(len(line_list), pattern_set, engine)
     scanner = engine_hyperscan.scan if chosen == "hyperscan" else engine_python.scan
     matches = scanner(line_list, pattern_set)
     return _findings(line_list, pattern_set, matches)
