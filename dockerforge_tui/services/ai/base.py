@@ -350,6 +350,19 @@ class AIProvider(ABC):
 
     # ---------------------------------------------------------------- the verbs
 
+    def sdk_missing(self, package: str) -> "AINotConfiguredError":
+        """The error for a provider whose SDK is not installed (raise it ``from None``)."""
+        return AINotConfiguredError(f"{self.name}: the {package} package is not installed",
+                                    "install it with: pip install 'dockerforge[ai]'", provider=self.name)
+
+    def require_api_key(self, where: str) -> str:
+        """The configured API key; without one, a one-line error saying ``where`` to set it."""
+        if not self.config.api_key:
+            raise AINotConfiguredError(f"{self.name}: no API key",
+                                       f"set {where} or store one in the keyring (docs/AI.md, keys)",
+                                       provider=self.name)
+        return self.config.api_key
+
     @abstractmethod
     def capabilities(self) -> Capabilities:
         """What this provider (and its configured model) can do."""

@@ -12,7 +12,6 @@ from typing import Any, Iterator
 
 from ..base import (
     AIContentRefusedError,
-    AINotConfiguredError,
     AIProvider,
     AIProviderError,
     CancelToken,
@@ -41,12 +40,8 @@ class ClaudeProvider(AIProvider):
         try:
             import anthropic
         except ImportError:
-            raise AINotConfiguredError("claude: the anthropic package is not installed",
-                                       "install it with: pip install 'dockerforge[ai]'", provider=self.name) from None
-        if not self.config.api_key:
-            raise AINotConfiguredError("claude: no API key",
-                                       "set ANTHROPIC_API_KEY or store one in the keyring (docs/AI.md, keys)",
-                                       provider=self.name)
+            raise self.sdk_missing("anthropic") from None
+        self.require_api_key("ANTHROPIC_API_KEY")
         return anthropic.Anthropic(api_key=self.config.api_key, base_url=self.config.base_url,
                                    timeout=self.config.timeout_s, max_retries=0)
 

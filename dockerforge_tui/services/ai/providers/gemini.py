@@ -13,7 +13,6 @@ from typing import Any, Iterator
 
 from ..base import (
     AIContentRefusedError,
-    AINotConfiguredError,
     AIProvider,
     AIProviderError,
     CancelToken,
@@ -43,12 +42,8 @@ class GeminiProvider(AIProvider):
             from google import genai
             from google.genai import types
         except ImportError:
-            raise AINotConfiguredError("gemini: the google-genai package is not installed",
-                                       "install it with: pip install 'dockerforge[ai]'", provider=self.name) from None
-        if not self.config.api_key:
-            raise AINotConfiguredError("gemini: no API key",
-                                       "set GEMINI_API_KEY (or GOOGLE_API_KEY) or store one in the keyring "
-                                       "(docs/AI.md, keys)", provider=self.name)
+            raise self.sdk_missing("google-genai") from None
+        self.require_api_key("GEMINI_API_KEY (or GOOGLE_API_KEY)")
         options = types.HttpOptions(base_url=self.config.base_url, timeout=int(self.config.timeout_s * 1000))
         return genai.Client(api_key=self.config.api_key, http_options=options)
 

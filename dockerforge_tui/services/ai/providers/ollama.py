@@ -45,8 +45,7 @@ class OllamaProvider(AIProvider):
         try:
             import ollama
         except ImportError:
-            raise AINotConfiguredError("ollama: the ollama package is not installed",
-                                       "install it with: pip install 'dockerforge[ai]'", provider=self.name) from None
+            raise self.sdk_missing("ollama") from None
         return ollama.Client(host=self.host, timeout=self.config.timeout_s)
 
     def list_models(self) -> tuple[str, ...]:
