@@ -444,7 +444,9 @@ def test_twenty_busy_containers_for_a_minute_keep_memory_flat_and_lose_nothing(c
         # Every finding exactly once, at its line's time, under its category; nothing else.
         assert len(expected) == count * 3 * (per_container // 3000)
         assert len(reported) == len(set(reported)), "a finding was reported twice"
-        assert set(reported) == expected, (sorted(set(reported) - expected)[:5], sorted(expected - set(reported))[:5])
+        # Compared as counts and a few examples: a full diff of 1,200 findings buries the cause.
+        extra, missing = sorted(set(reported) - expected), sorted(expected - set(reported))
+        assert (len(extra), len(missing)) == (0, 0), f"extra {extra[:5]}, missing {missing[:5]}"
         issues = store.list()
         assert sum(issue.count for issue in issues) == len(expected)
         assert {issue.category for issue in issues} == set(FINDING_AT.values())

@@ -112,6 +112,16 @@ def test_a_unit_longer_than_the_hold_limit_is_reported_as_it_stands():
     assert scanner.flush(everything=True) == []
 
 
+@pytest.mark.parametrize("cut", range(1, len(TRACEBACK)))
+def test_a_big_batch_ending_inside_a_traceback_still_waits_for_its_cause(cut):
+    # A slow consumer gets big batches: 600 lines of one container, the last few the start
+    # of a traceback. The open unit is short, so it waits; the batch's size is no reason to cut it.
+    ticks = [f'level=info msg="tick" seq={number}' for number in range(600)]
+    texts = ticks + TRACEBACK + NOISE
+    found = feed(LogScanner(max_held_lines=500), texts, [len(ticks) + cut])
+    assert [observation.category for observation in found] == ["connection_refused"]
+
+
 def test_containers_silent_for_long_are_forgotten():
     clock = Clock()
     scanner = LogScanner(forget_after=600, clock=clock)

@@ -136,12 +136,16 @@ class LogScanner:
         start = state.settled - base
         findings = [finding for finding in detect(texts, self._patterns) if finding.line_index >= start]
         end = len(texts)
-        if not final and end - start <= self._max_held:
+        if not final:
             # Still open: the lines a context rule may look past, and a unit reaching the last line.
-            end = max(start, end - self._lookahead)
+            held_from = max(start, end - self._lookahead)
             for finding in findings:
                 if finding.block_end >= len(texts) - 1:
-                    end = max(start, min(end, finding.block_start, finding.line_index))
+                    held_from = max(start, min(held_from, finding.block_start, finding.line_index))
+            # The held lines are bounded, not the batch: a slow consumer's big batches are no
+            # reason to cut a traceback that merely ends one of them.
+            if end - held_from <= self._max_held:
+                end = held_from
         settled = [finding for finding in findings if finding.line_index < end]
         state.settled = base + end
         if state.settled < state.seen:
