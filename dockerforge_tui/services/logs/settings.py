@@ -44,10 +44,6 @@ class DetectionSettings:
     ignore_lines: re.Pattern[str]
     """Messages never reported (passing test names, access-log lines)."""
     blocks: BlockRules
-    common_words: frozenset[str]
-    """Words too frequent in ordinary logs to be good pre-filter gates."""
-    sweep_character_frequency: float
-    """Characters rarer than this in ordinary logs may start a "swept" gate."""
 
 
 def _alternation(regexes: list[str]) -> re.Pattern[str]:
@@ -70,6 +66,4 @@ def detection_settings() -> DetectionSettings:
             continuation=_alternation(blocks["continuation"]),
             closing=_alternation(blocks["closing"]),
         ),
-        common_words=frozenset(data["python_engine"]["common_words"]),
-        sweep_character_frequency=float(data["python_engine"]["sweep_character_frequency"]),
     )
