@@ -246,6 +246,21 @@ class ModelPriceSettings(_Section):
     """Dollars per million output (answer) tokens."""
 
 
+class AIBudgetSettings(_Section):
+    """Spending limits of one AI provider, in US dollars per UTC day and month (see docs/AI.md)."""
+
+    daily: float | None = Field(default=None, ge=0)
+    """Most dollars a day; a request that would pass it is not sent. null: no daily limit."""
+    monthly: float | None = Field(default=None, ge=0)
+    """Most dollars a calendar month; null: no monthly limit."""
+    warn_at: float | None = Field(default=None, gt=0, le=1)
+    """Share of a limit from which each request warns, e.g. 0.8; null: ai.budget_warn_at."""
+
+
+TemplateChoice = int | str | dict[int | str, Annotated[float, Field(ge=0)]]
+"""A template version ("2"), or a weighted split between versions ({"1": 0.5, "2": 0.5})."""
+
+
 class AISettings(_Section):
     """AI providers: which one answers, where it is, what it may cost (see docs/AI.md)."""
 
@@ -278,6 +293,112 @@ class AISettings(_Section):
     key_file: str | None = Field(default_factory=_default("ai", "key_file"))
     """Passphrase file for the encrypted key store used where no OS keyring exists;
     null means DOCKERFORGE_AI_PASSPHRASE, else the store is not used."""
+    budgets: dict[str, AIBudgetSettings] = Field(default_factory=_default("ai", "budgets"))
+    """Daily and monthly spending limits per provider, e.g. {"claude": {"daily": 1.0, "monthly": 20.0}}."""
+    budget_warn_at: float = Field(default_factory=_default("ai", "budget_warn_at"), gt=0, le=1)
+    """Share of a budget from which requests warn, unless the provider's budget sets warn_at."""
+    templates: dict[str, TemplateChoice] = Field(default_factory=_default("ai", "templates"))
+    """Prompt template version per template id: one version ({"diagnose": 2}) or a weighted A/B
+    split ({"diagnose": {"1": 0.5, "2": 0.5}}); unlisted templates use their newest version."""
+
+
+class NotifyChannelSettings(_Section):
+    """One notification channel: an apprise URL whose credentials are references, never plain text."""
+
+    url: str = Field(min_length=1)
+    """apprise URL (mailto://, slack://, discord://, json://, ntfy://, tgram://...); a password or token in it
+    is written as {secret:NAME} (stored with `dockerforge notify secret set NAME`), {env:NAME} or ${NAME}."""
+    fallback: str | None = None
+    """Channel that gets the message when this one still fails after its retries."""
+    rate_limit: int = Field(default=0, ge=0)
+    """Most messages this channel sends per rate_period; 0 means no limit."""
+    rate_period: Duration = Field(default="1m", gt=0)
+    """The window of rate_limit (written as a duration, e.g. "1m")."""
+
+
+class NotifyRouteSettings(_Section):
+    """One routing rule: what it matches (every given condition must hold) and where it sends."""
+
+    severity: str | None = None
+    """Lowest severity matched (info, warning, error, critical); null matches all."""
+    kinds: list[str] = Field(default_factory=list)
+    """Event kinds matched (issue_opened, issue_resolved, fix_proposed, fix_applied, fix_failed, anomaly,
+    report); empty matches all."""
+    categories: list[str] = Field(default_factory=list)
+    """Issue categories matched (out_of_memory, ...; shell-style wildcards); empty matches all."""
+    containers: list[str] = Field(default_factory=list)
+    """Container or compose service names matched (wildcards); empty matches all."""
+    projects: list[str] = Field(default_factory=list)
+    """Compose projects matched (wildcards); empty matches all."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Container labels that must all be present with these values ("*" matches any value)."""
+    channels: list[str] = Field(default_factory=list)
+    """Channels the matched events go to."""
+    users: list[str] = Field(default_factory=list)
+    """Users whose channels (with their preferences) the matched events go to."""
+    continue_matching: bool = Field(default=False, alias="continue")
+    """Written `continue`: after a match, try the rules below as well (otherwise matching stops here)."""
+
+
+class QuietHoursSettings(_Section):
+    """A daily window in which a user gets no notifications (held until it ends)."""
+
+    start: str = Field(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
+    """Start, "HH:MM" in the time zone."""
+    end: str = Field(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
+    """End, "HH:MM" in the time zone; before start means the window crosses midnight."""
+    timezone: str = "UTC"
+    """IANA time zone name, e.g. "Europe/Berlin"."""
+
+
+class NotifyUserSettings(_Section):
+    """One person's preferences: their channels, how severe an event must be, when to stay quiet."""
+
+    channels: list[str] = Field(min_length=1)
+    """The person's channels (names under notifications.channels)."""
+    min_severity: str = "info"
+    """Lowest severity the person is told about."""
+    quiet_hours: QuietHoursSettings | None = None
+    """A daily window with no notifications; null means none."""
+    critical_breaks_through: bool = True
+    """Critical events are sent during quiet hours too."""
+
+
+class NotificationSettings(_Section):
+    """Notifications: channels, routing, grouping and escalation (see docs/NOTIFICATIONS.md)."""
+
+    enabled: bool = Field(default_factory=_default("notifications", "enabled"))
+    """Send notifications at all (the log still records what would have been sent)."""
+    locale: str = Field(default_factory=_default("notifications", "locale"), min_length=1)
+    """Language of the messages (a message catalog; English is shipped)."""
+    channels: dict[str, NotifyChannelSettings] = Field(default_factory=_default("notifications", "channels"))
+    """Channels by name, e.g. {"ops-mail": {"url": "mailtos://{env:SMTP_USER}:{secret:smtp}@mail.example.com"}}."""
+    routes: list[NotifyRouteSettings] = Field(default_factory=_default("notifications", "routes"))
+    """Routing rules, tried in order; the first match wins unless it says continue."""
+    default_channels: list[str] = Field(default_factory=_default("notifications", "default_channels"))
+    """Channels for events no rule matches."""
+    users: dict[str, NotifyUserSettings] = Field(default_factory=_default("notifications", "users"))
+    """People by name, with their channels and preferences."""
+    group_by: list[str] = Field(default_factory=_default("notifications", "group_by"))
+    """Event fields that make a group (kind, severity, category, container, project, issue, label:NAME)."""
+    group_wait: Duration = Field(default_factory=_default("notifications", "group_wait"), ge=0)
+    """How long the first event of a new group waits for others to join it."""
+    group_interval: Duration = Field(default_factory=_default("notifications", "group_interval"), ge=0)
+    """Shortest time between two messages about a group that changed."""
+    repeat_interval: Duration = Field(default_factory=_default("notifications", "repeat_interval"), gt=0)
+    """How long before an unchanged group is sent again."""
+    retry_attempts: int = Field(default_factory=_default("notifications", "retry_attempts"), ge=1)
+    """Sends per channel before it counts as failed, the first included."""
+    retry_backoff: Duration = Field(default_factory=_default("notifications", "retry_backoff"), ge=0)
+    """Wait before the first retry; it doubles with each one (a Retry-After answer takes precedence)."""
+    retry_max_delay: Duration = Field(default_factory=_default("notifications", "retry_max_delay"), ge=0)
+    """Longest wait before a retry; a server asking for longer is not retried (the fallback is used)."""
+    escalate_after: Duration = Field(default_factory=_default("notifications", "escalate_after"), gt=0)
+    """How long a critical issue may stay unacknowledged before the escalation channels are told."""
+    escalation_channels: list[str] = Field(default_factory=_default("notifications", "escalation_channels"))
+    """Channels told about unacknowledged critical issues; empty means no escalation."""
+    log_max_entries: int = Field(default_factory=_default("notifications", "log_max_entries"), ge=10)
+    """Entries kept in the notification log (notifications.json in the data directory)."""
 
 
 class Settings(_Section):
@@ -303,3 +424,5 @@ class Settings(_Section):
     """AI providers: which one answers, where it is, what it may cost."""
     custom_commands: list[CustomCommandSettings] = Field(default_factory=_default_list("custom_commands"))
     """Custom commands offered on the selected object (see docs/CONFIG.md)."""
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    """Notifications: channels, routing, grouping and escalation."""
