@@ -18,16 +18,15 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from dockerforge_tui.cli.commands.common import confirm, connect_engine, redactor_for, user_pattern_set
+from dockerforge_tui.cli.commands.common import confirm, connect_engine, user_pattern_set
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
 from dockerforge_tui.core.errors import DockerForgeError, UsageError, UserAbortError
 
 if TYPE_CHECKING:
     from dockerforge_tui.core.config.models import AISettings
-    from dockerforge_tui.core.redaction import Redactor
-    from dockerforge_tui.services.ai import AIProvider, CompletionRequest, FallbackChain
-    from dockerforge_tui.services.ai.context import PromptContext
+    from dockerforge_tui.services.ai import AIProvider
+    from dockerforge_tui.services.ai.assistant import Assistant, PreparedCall
     from dockerforge_tui.services.ai.keys import KeyStore
 
 DEFAULT_TAIL = 500
@@ -93,48 +92,18 @@ def _key_store(ctx: CommandContext) -> "KeyStore":
     return KeyStore(ctx.paths.config_dir, env=ctx.env, key_file=ctx.settings.ai.key_file)
 
 
-def _known_provider(name: str) -> str:
+def _known_provider(name: str, settings: "AISettings | None" = None, env: Any = None) -> str:
     from dockerforge_tui.services.ai.registry import load_provider_class
 
-    load_provider_class(name)  # a one-line usage error for an unknown name
+    load_provider_class(name, settings, env)  # a one-line usage error for an unknown name
     return name
 
 
 def _ollama_discovery(ctx: CommandContext, settings: "AISettings", containers: bool = True) -> Any:
     """Discovery of an Ollama: config, OLLAMA_HOST, localhost, then Ollama-like containers when the engine answers."""
-    from dockerforge_tui.services.ai import ollama_discovery as discovery
+    from dockerforge_tui.services.ai.assistant import find_ollama
 
-    candidates = discovery.candidates_for(configured_url=settings.base_urls.get("ollama"), env=ctx.env)
-    found = discovery.discover_ollama(candidates)
-    if found.best is not None or not containers:
-        return found
-    try:
-        with connect_engine(ctx) as connection:
-            states = discovery.ollama_containers(connection)
-            engine_host = discovery.engine_host_of(connection.endpoint.url)
-    except DockerForgeError:
-        return found
-    more = discovery.candidates_for(env={}, containers=states, engine_host=engine_host)
-    tried = {candidate.url for candidate, _ in found.failed}
-    extra = discovery.discover_ollama([candidate for candidate in more if candidate.url not in tried])
-    return discovery.OllamaDiscovery(extra.found, found.failed + extra.failed)
-
-
-def _settings_with_ollama(ctx: CommandContext, settings: "AISettings", names: list[str]) -> "AISettings":
-    """When Ollama is asked and nothing says where it is, the settings with the Ollama discovery found."""
-    from dockerforge_tui.services.ai.ollama_discovery import choose_model
-
-    if "ollama" not in names or settings.base_urls.get("ollama") or ctx.env.get("OLLAMA_HOST"):
-        return settings
-    found = _ollama_discovery(ctx, settings).best
-    if found is None:
-        return settings
-    choice = choose_model(found.models, settings.models.get("ollama"))
-    models = dict(settings.models)
-    if choice.model is not None:
-        models["ollama"] = choice.model
-    print(f"ollama: found at {found.url} ({found.source}); {choice.message}", file=ctx.stderr)
-    return settings.model_copy(update={"base_urls": {**settings.base_urls, "ollama": found.url}, "models": models})
+    return find_ollama(settings, ctx.env, lambda: connect_engine(ctx), containers=containers)
 
 
 # --- providers -------------------------------------------------------------------------------------------
@@ -142,21 +111,22 @@ def _settings_with_ollama(ctx: CommandContext, settings: "AISettings", names: li
 
 def _run_providers(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.services.ai.ollama_discovery import choose_model
-    from dockerforge_tui.services.ai.registry import list_providers, load_provider_class, provider_config
+    from dockerforge_tui.services.ai.registry import (list_providers, load_provider_class, provider_config,
+                                                      refused_plugins)
 
     settings = ctx.settings.ai
     keys = _key_store(ctx)
     chain = list(dict.fromkeys([settings.provider, *settings.fallback]))
     rows: list[dict[str, Any]] = []
-    for name, info in list_providers().items():
+    for name, info in list_providers(settings, ctx.env).items():
         row: dict[str, Any] = {"name": name, "builtin": info.builtin, "target": info.target,
                                "in_chain": chain.index(name) + 1 if name in chain else None}
         try:
-            klass = load_provider_class(name)
+            klass = load_provider_class(name, settings, ctx.env)
             provider = klass(provider_config(name, settings, None, ctx.env))
             capabilities = provider.capabilities()
         except DockerForgeError as error:
-            row["error"] = error.message
+            row.update(status="refused" if info.manifest is not None else "error", error=error.message)
             rows.append(row)
             continue
         _, source = keys.source_of(name)
@@ -176,6 +146,8 @@ def _run_providers(args: argparse.Namespace, ctx: CommandContext) -> int:
                 row["discovery"] = {"found": best.url, "source": best.source, "models": list(best.models),
                                     "model": choice.model, "pull": choice.pull, "message": choice.message}
         rows.append(row)
+    rows += [{"name": item.label, "builtin": False, "target": item.source, "in_chain": None, "status": "refused",
+              "error": item.reason} for item in refused_plugins(settings, ctx.env)]
     if args.format == "json":
         print(json.dumps({"providers": rows}, indent=2), file=ctx.stdout)
         return 0
@@ -183,7 +155,7 @@ def _run_providers(args: argparse.Namespace, ctx: CommandContext) -> int:
         order = f"  (chain #{row['in_chain']})" if row["in_chain"] else ""
         print(f"{row['name']}{order}", file=ctx.stdout)
         if "error" in row:
-            print(f"  error: {row['error']}", file=ctx.stdout)
+            print(f"  {row['status']}: {row['error']}", file=ctx.stdout)
             continue
         caps = row["capabilities"]
         flags = [flag for flag in ("streaming", "token_counting", "json_output", "local") if caps[flag]]
@@ -213,7 +185,7 @@ def _smallest_request(provider: "AIProvider") -> None:
 def _run_key_set(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.services.ai.registry import build_provider
 
-    name = _known_provider(args.provider)
+    name = _known_provider(args.provider, ctx.settings.ai, ctx.env)
     key = sys.stdin.readline().strip()
     if not key:
         raise UsageError(f"no key for {name} on stdin", hint=f"e.g. 'printf %s \"$KEY\" | dockerforge ai key set {name}'")
@@ -230,7 +202,7 @@ def _run_key_set(args: argparse.Namespace, ctx: CommandContext) -> int:
 def _run_key_test(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.services.ai.registry import build_provider
 
-    name = _known_provider(args.provider)
+    name = _known_provider(args.provider, ctx.settings.ai, ctx.env)
     keys = _key_store(ctx)
     _, source = keys.source_of(name)
     provider = build_provider(name, ctx.settings.ai, keys, ctx.env)
@@ -243,43 +215,26 @@ def _run_key_test(args: argparse.Namespace, ctx: CommandContext) -> int:
 # --- ask / analyze ---------------------------------------------------------------------------------------
 
 
-def _container_facts(ctx: CommandContext, name: str, tail: int, redactor: "Redactor",
-                     analyze: bool) -> tuple[Any, Any, list[str], list[Any]]:
-    """(state, detail, log lines, observations) of one container; the redactor learns its secret env values."""
-    from dockerforge_tui.services.ai.context import learn_env_secrets
-    from dockerforge_tui.services.docker.container_actions import container_detail
-    from dockerforge_tui.services.docker.container_scope import ContainerScope
-    from dockerforge_tui.services.docker.log_reader import read_logs_of
-    from dockerforge_tui.services.report import collect_analysis
-    from dockerforge_tui.services.report.collect import PatternWarmUp
+def _assistant(ctx: CommandContext) -> "Assistant":
+    """The shared pipeline (services/ai/assistant.py) with this command's paths, keys and engine."""
+    from dockerforge_tui.services.ai.assistant import Assistant
 
-    warm_up = PatternWarmUp(lambda: user_pattern_set(ctx), cache_dir=ctx.paths.cache_dir) if analyze else None
-    with connect_engine(ctx) as connection:
-        detail = container_detail(connection, name)
-        learn_env_secrets(redactor, detail.env)
-        # The analysis reads the logs for the patterns; the context needs the lines themselves.
-        collected = collect_analysis(connection, ContainerScope(names=(name,)), since=None, tail=tail,
-                                     patterns=warm_up, events=analyze)
-        state = collected.states[0]
-        logs = read_logs_of(connection, [state.id], since=None, tail=tail)
-    read = logs.get(state.id)
-    lines = list(read.lines) if read is not None and read.lines else []
-    observations = [item for item in collected.analysis.observations if item.container.id == state.id]
-    return state, detail, lines, observations
+    return Assistant.for_paths(ctx.settings, ctx.paths, connect=lambda: connect_engine(ctx), env=ctx.env,
+                               patterns=lambda: user_pattern_set(ctx))
 
 
-def _confirm_cost(args: argparse.Namespace, ctx: CommandContext, provider: "AIProvider",
-                  request: "CompletionRequest", tokens: int) -> None:
-    estimate = provider.estimate_cost(request, input_tokens=tokens)
-    limit = ctx.settings.ai.confirm_above
-    cost = estimate.max_cost_usd
+def _confirm_cost(args: argparse.Namespace, ctx: CommandContext, prepared: "PreparedCall") -> None:
+    cost = prepared.estimated_cost
     shown = "unknown (no price for this model)" if cost is None else f"at most ${cost:.4f}"
-    print(f"estimate: {tokens:,} input tokens + up to {request.max_tokens:,} output tokens to "
-          f"{provider.name}/{provider.model or 'default'}, {shown}", file=ctx.stderr)
-    over = (cost is None and not provider.capabilities().local) or (cost is not None and cost > limit)
-    if not over or args.yes:
+    print(f"estimate: {prepared.input_tokens:,} input tokens + up to {prepared.request.max_tokens:,} output tokens to "
+          f"{prepared.provider}/{prepared.model or 'default'}, {shown}", file=ctx.stderr)
+    if prepared.budget_warning:
+        print(f"budget: {prepared.budget_warning}", file=ctx.stderr)
+    if prepared.budget is not None and prepared.budget.stop and len(prepared.chain) == 1:
+        raise prepared.budget.error()  # before asking whether to send what would not be sent
+    if not prepared.needs_confirmation or args.yes:
         return
-    reason = "the cost is unknown" if cost is None else f"above ai.confirm_above (${limit:g})"
+    reason = prepared.confirmation_reason
     if not sys.stdin.isatty():
         raise UsageError(f"the estimated cost is {reason}; not sent",
                          hint="pass --yes to send anyway, or raise ai.confirm_above")
@@ -288,70 +243,35 @@ def _confirm_cost(args: argparse.Namespace, ctx: CommandContext, provider: "AIPr
 
 
 def _run_question(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from dockerforge_tui.services.ai import AINotConfiguredError, AIProviderError, FallbackChain
-    from dockerforge_tui.services.ai.base import estimate_tokens
-    from dockerforge_tui.services.ai.context import build_context, compose_service_definition, fit_to_budget
-    from dockerforge_tui.services.ai.prompts import load_template
-    from dockerforge_tui.services.ai.registry import build_provider
-    from dockerforge_tui.services.ai.usage import UsageLog
-
-    settings = ctx.settings.ai
-    names = [_known_provider(args.provider)] if args.provider else \
-        list(dict.fromkeys([settings.provider, *settings.fallback]))
+    analyze = args.ai_action == "analyze"
     if args.tail <= 0:
         raise UsageError(f"--tail must be a positive number of lines, not {args.tail}")
-    settings = _settings_with_ollama(ctx, settings, names)
-    keys = _key_store(ctx)
-    providers = [build_provider(name, settings, keys, ctx.env) for name in names if name != "none"]
-    if not providers:  # only ``none``: its one clear error, before any engine work
-        from dockerforge_tui.services.ai.providers.none import HINT, NOT_CONFIGURED
-
-        raise AINotConfiguredError(NOT_CONFIGURED, HINT, provider="none")
-    chain: "FallbackChain" = FallbackChain(providers, UsageLog.in_data_dir(ctx.paths.data_dir))
-    first = providers[0]
-
-    redactor = redactor_for(ctx.settings)
-    analyze = args.ai_action == "analyze"
-    container = args.container
-    state = detail = None
-    lines: list[str] = []
-    observations: list[Any] = []
-    if container:
-        state, detail, lines, observations = _container_facts(ctx, container, args.tail, redactor, analyze)
-    template = load_template("diagnose" if analyze else "ask")
-
-    def make(context_budget: int) -> tuple["CompletionRequest", "PromptContext"]:
-        context = build_context(redactor, state=state, observations=observations, log_lines=lines,
-                                compose_service=compose_service_definition(state) if state is not None else None,
-                                cpu_limit=getattr(detail, "cpu_limit", None), budget=context_budget)
-        values = {"container": state.name if state is not None else container, "context": context.text} if analyze \
-            else {"question": redactor.redact(args.question), "context": context.text}
-        return template.request(max_tokens=settings.max_output_tokens, **values), context
-
-    def count(request: "CompletionRequest") -> int:
-        # A provider that cannot count (a rejected key, unreachable) is left to the chain: the
-        # request is sized with the local estimate, and the chain moves on to the next provider.
-        try:
-            return first.count_tokens(request)
-        except AIProviderError as error:
-            print(f"note: {error.message}; using a local token estimate", file=ctx.stderr)
-            return estimate_tokens(request.prompt_text())
-
-    request, context, tokens = fit_to_budget(make, settings.input_token_budget, count)
-    if container:
+    assistant = _assistant(ctx)
+    prepared = assistant.prepare(None if analyze else args.question, container=args.container,
+                                 provider=args.provider, log_tail=args.tail)
+    for note in prepared.notes:
+        print(note if note.startswith("ollama:") else f"note: {note}", file=ctx.stderr)
+    context = prepared.context
+    if context is not None and prepared.container:
         print(f"context: {context.findings} finding(s), {context.log_groups} of {context.log_groups_total} "
-              f"distinct log lines ({context.log_lines_total} read), template {template.label}", file=ctx.stderr)
-    _confirm_cost(args, ctx, first, request, tokens)
-    stream = chain.stream(request)
-    for chunk in stream:
-        ctx.stdout.write(chunk)
-        ctx.stdout.flush()
-    ctx.stdout.write("\n")
+              f"distinct log lines ({context.log_lines_total} read), template {prepared.template_label}",
+              file=ctx.stderr)
+    _confirm_cost(args, ctx, prepared)
+    with assistant.stream(prepared) as stream:
+        for note in stream.notes:
+            print(f"budget: {note}", file=ctx.stderr)
+        if stream.budget_warning and stream.answered_by != prepared.provider:
+            print(f"budget: {stream.budget_warning}", file=ctx.stderr)
+        for chunk in stream:
+            ctx.stdout.write(chunk)
+            ctx.stdout.flush()
+        ctx.stdout.write("\n")
     completion = stream.completion
     cost = "" if completion is None or completion.cost_usd is None else f", ${completion.cost_usd:.4f}"
     usage = "" if completion is None else \
         f", {completion.usage.input_tokens:,} tokens in, {completion.usage.output_tokens:,} out{cost}"
-    print(f"answered by {stream.provider_name} ({stream.model or 'default model'}){usage}", file=ctx.stderr)
+    print(f"answered by {stream.answered_by} ({stream.model or 'default model'}){usage}; call {stream.call_id}",
+          file=ctx.stderr)
     return 0
 
 

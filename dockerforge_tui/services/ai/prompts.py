@@ -10,10 +10,11 @@ it is a dependency; today plain substitution is all the templates need.)
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -21,6 +22,9 @@ from dockerforge_tui.core.errors import UsageError
 from dockerforge_tui.resources import resource_dir
 
 from .base import CompletionRequest, Message
+
+USER_FOLDER_NAME = "prompt_templates"
+"""The user's template folder inside the config directory; its files win over the packaged ones."""
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _FILE_NAME = re.compile(r"^(?P<id>[a-z0-9_\-]+)\.v(?P<version>\d+)\.md$")
@@ -134,3 +138,50 @@ def load_template(template_id: str, version: int | None = None, folders: Iterabl
         raise PromptTemplateError(f"prompt template {template_id!r} has no version {version}",
                                   hint=f"versions: {', '.join(map(str, sorted(versions)))}")
     return versions[version]
+
+
+def user_template_folder(config_dir: Path) -> Path:
+    """The user's prompt template folder in ``config_dir`` (it may not exist)."""
+    return Path(config_dir) / USER_FOLDER_NAME
+
+
+def _version_number(template_id: str, value: Any, versions: Mapping[int, PromptTemplate]) -> int:
+    try:
+        number = int(str(value).strip().lstrip("vV"))
+    except ValueError:
+        number = None
+    if number is None or number not in versions:
+        raise PromptTemplateError(f"ai.templates.{template_id}: prompt template {template_id!r} has no version {value!r}",
+                                  hint=f"versions: {', '.join(map(str, sorted(versions)))} (config.yaml)")
+    return number
+
+
+def choose_version(template_id: str, versions: Mapping[int, PromptTemplate], choice: Any = None,
+                   rng: random.Random | None = None) -> PromptTemplate:
+    """The version ``choice`` (an ``ai.templates`` value) picks from ``versions``.
+
+    None: the newest. A number or text (``2``, ``"2"``): that version. A mapping of version to
+    weight (``{"1": 0.5, "2": 0.5}``): a weighted draw with ``rng`` (a seeded one in tests).
+    An unknown version or weights that add up to nothing is a :class:`PromptTemplateError`.
+    """
+    if not versions:
+        raise PromptTemplateError(f"no prompt template {template_id!r}",
+                                  hint="templates are files named <id>.v<version>.md in prompt_templates/")
+    if choice is None:
+        return versions[max(versions)]
+    if not isinstance(choice, Mapping):
+        return versions[_version_number(template_id, choice, versions)]
+    weights = {_version_number(template_id, key, versions): float(weight) for key, weight in choice.items()}
+    if not weights or sum(weights.values()) <= 0 or any(weight < 0 for weight in weights.values()):
+        raise PromptTemplateError(f"ai.templates.{template_id}: the A/B weights must be positive numbers",
+                                  hint='e.g. {"1": 0.5, "2": 0.5} (config.yaml)')
+    numbers = sorted(weights)
+    picked = (rng or random.Random()).choices(numbers, weights=[weights[number] for number in numbers])[0]
+    return versions[picked]
+
+
+def select_template(template_id: str, choices: Mapping[str, Any] | None = None, rng: random.Random | None = None,
+                    folders: Iterable[Path] | None = None) -> PromptTemplate:
+    """The version of ``template_id`` that ``ai.templates`` (``choices``) picks; see :func:`choose_version`."""
+    versions = list_templates(folders).get(template_id, {})
+    return choose_version(template_id, versions, (choices or {}).get(template_id), rng)
