@@ -349,7 +349,7 @@ class Assistant:
         first = providers[0]
         template_id = template or (ANALYSIS_TEMPLATE if question is None else QUESTION_TEMPLATE)
         chosen = select_template(template_id, ai.templates, self.rng, self.template_folders)
-        if "question" in chosen.variables and question is None:
+        if "question" in chosen.required and question is None:
             raise UsageError(f"prompt template {chosen.label} needs a question", hint="give one, or analyze instead")
 
         redactor = self._redactor()
@@ -364,8 +364,9 @@ class Assistant:
             context = build_context(redactor, state=state, observations=observations,
                                     log_lines=facts.log_lines if facts else (), compose_service=compose,
                                     cpu_limit=facts.cpu_limit if facts else None, budget=context_budget)
-            values = {"question": redactor.redact(question or ""), "container": state.name if state else (name or ""),
-                      "context": context.text}
+            values = {"container": state.name if state else (name or ""), "context": context.text}
+            if question is not None:
+                values["question"] = redactor.redact(question)
             return chosen.request(max_tokens=ai.max_output_tokens,
                                   **{key: value for key, value in values.items() if key in chosen.variables}), context
 

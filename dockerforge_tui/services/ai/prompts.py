@@ -1,11 +1,17 @@
 """Prompt templates: data files in ``prompt_templates/``, one per template version, loaded at run time.
 
 A file ``<id>.v<version>.md`` holds YAML front matter (``id``, ``version``, ``description``,
-``variables``, ``system``, optionally ``max_tokens``) and the user message as its body.
-``{{ name }}`` in the body or the system prompt is replaced by a variable; rendering is
-strict: a missing variable, or one not declared in ``variables``, is an error naming the
-template. (The placeholders are Jinja2's syntax, so the renderer can grow into Jinja2 once
-it is a dependency; today plain substitution is all the templates need.)
+``variables``, ``system``, optionally ``optional`` (variables that may be left out, rendered
+empty), ``max_tokens``, ``experimental``) and the user message as its body. The body and the
+system prompt are Jinja2 templates rendered in a sandbox with strict undefined: a variable
+that is not given, or one given but not declared in ``variables``, is an error naming the
+template. Values are inserted as given (no escaping); they are never parsed as templates.
+
+Several versions of a template live side by side. ``ai.templates`` picks one, or a weighted
+A/B split (:func:`choose_version`, drawn with the caller's ``random.Random``); unlisted, the
+newest version not marked ``experimental: true`` is used, so a new version can be tried in a
+split before it becomes the default. A user folder (``<config dir>/prompt_templates``) is
+searched first: its files add versions or replace a packaged one with the same version.
 """
 
 from __future__ import annotations
@@ -13,10 +19,13 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
+from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2.sandbox import SandboxedEnvironment
 
 from dockerforge_tui.core.errors import UsageError
 from dockerforge_tui.resources import resource_dir
@@ -26,7 +35,7 @@ from .base import CompletionRequest, Message
 USER_FOLDER_NAME = "prompt_templates"
 """The user's template folder inside the config directory; its files win over the packaged ones."""
 
-_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 _FILE_NAME = re.compile(r"^(?P<id>[a-z0-9_\-]+)\.v(?P<version>\d+)\.md$")
 
 
@@ -46,19 +55,33 @@ class PromptTemplate:
     body: str
     max_tokens: int | None
     path: Path
+    optional: tuple[str, ...] = ()
+    """Declared variables that may be left out (rendered as empty text)."""
+    experimental: bool = False
+    """Used only when ``ai.templates`` names it (alone or in an A/B split), never by default."""
 
     @property
     def label(self) -> str:
         """``id@vN``, as recorded with each call."""
         return f"{self.id}@v{self.version}"
 
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The variables a caller must give."""
+        return tuple(name for name in self.variables if name not in self.optional)
+
     def render(self, **values: str) -> tuple[str, str]:
-        """(system prompt, user message) with every ``{{ name }}`` replaced."""
+        """(system prompt, user message) rendered with ``values``."""
         unknown = sorted(set(values) - set(self.variables))
         if unknown:
             raise PromptTemplateError(f"prompt template {self.label}: unknown variable {', '.join(unknown)}",
                                       hint=f"it declares: {', '.join(self.variables)} ({self.path})")
-        return self._fill(self.system, values), self._fill(self.body, values)
+        filled = {**{name: "" for name in self.optional}, **values}
+        for name in self.variables:
+            if name not in filled:
+                raise PromptTemplateError(f"prompt template {self.label}: variable {name!r} is not given",
+                                          hint=f"{self.path} uses it; pass it or list it under 'optional'")
+        return self._fill(self.system, filled), self._fill(self.body, filled)
 
     def request(self, *, max_tokens: int, **values: str) -> CompletionRequest:
         """The rendered request; ``max_tokens`` is capped by the template's own limit."""
@@ -67,14 +90,25 @@ class PromptTemplate:
         return CompletionRequest((Message("user", user),), system=system or None, max_tokens=limit)
 
     def _fill(self, text: str, values: Mapping[str, str]) -> str:
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in values:
-                raise PromptTemplateError(f"prompt template {self.label}: variable {name!r} is not given",
-                                          hint=f"{self.path} uses it; pass it or remove it from the template")
-            return str(values[name])
+        try:
+            return _compiled(text).render(**values).strip()
+        except TemplateError as error:
+            raise PromptTemplateError(f"prompt template {self.label}: {error}", hint=str(self.path)) from None
 
-        return _VARIABLE.sub(replace, text).strip()
+
+@lru_cache(maxsize=64)
+def _compiled(text: str) -> Any:
+    return _ENVIRONMENT.from_string(text)
+
+
+def _used_variables(path: Path, text: str) -> set[str]:
+    """The variables ``text`` reads; a Jinja2 syntax error names the file and line."""
+    try:
+        return set(meta.find_undeclared_variables(_ENVIRONMENT.parse(text)))
+    except TemplateError as error:
+        line = f":{error.lineno}" if getattr(error, "lineno", None) else ""
+        raise PromptTemplateError(f"{path}{line}: invalid template: {error}",
+                                  hint="see https://jinja.palletsprojects.com/templates/") from None
 
 
 def template_folders(user_folder: Path | None = None) -> tuple[Path, ...]:
@@ -99,12 +133,18 @@ def parse_template(path: Path) -> PromptTemplate:
     if not isinstance(meta, dict) or not isinstance(meta.get("id"), str) or not isinstance(meta.get("version"), int):
         raise PromptTemplateError(f"{path}: the front matter needs 'id' (text) and 'version' (a number)")
     variables = meta.get("variables") or []
-    if not isinstance(variables, list) or not all(isinstance(name, str) for name in variables):
-        raise PromptTemplateError(f"{path}: 'variables' must be a list of names")
+    optional = meta.get("optional") or []
+    for key, names in (("variables", variables), ("optional", optional)):
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise PromptTemplateError(f"{path}: '{key}' must be a list of names")
+    if set(optional) - set(variables):
+        raise PromptTemplateError(f"{path}: optional variable {', '.join(sorted(set(optional) - set(variables)))} "
+                                  "is not listed under 'variables'")
     template = PromptTemplate(id=meta["id"], version=meta["version"], description=str(meta.get("description", "")),
                               variables=tuple(variables), system=str(meta.get("system") or ""), body=body,
-                              max_tokens=meta.get("max_tokens"), path=path)
-    used = set(_VARIABLE.findall(template.system + template.body))
+                              max_tokens=meta.get("max_tokens"), path=path, optional=tuple(optional),
+                              experimental=bool(meta.get("experimental", False)))
+    used = _used_variables(path, template.system) | _used_variables(path, template.body)
     undeclared = sorted(used - set(variables))
     if undeclared:
         raise PromptTemplateError(f"{path}: uses undeclared variable {', '.join(undeclared)}",
@@ -126,14 +166,20 @@ def list_templates(folders: Iterable[Path] | None = None) -> dict[str, dict[int,
     return found
 
 
+def default_version(versions: Mapping[int, PromptTemplate]) -> PromptTemplate:
+    """The newest version not marked experimental (the newest of all when every one is)."""
+    stable = [number for number, template in versions.items() if not template.experimental]
+    return versions[max(stable or versions)]
+
+
 def load_template(template_id: str, version: int | None = None, folders: Iterable[Path] | None = None) -> PromptTemplate:
-    """One template: the given version, or the newest."""
+    """One template: the given version, or :func:`default_version`."""
     versions = list_templates(folders).get(template_id)
     if not versions:
         raise PromptTemplateError(f"no prompt template {template_id!r}",
                                   hint="templates are files named <id>.v<version>.md in prompt_templates/")
     if version is None:
-        return versions[max(versions)]
+        return default_version(versions)
     if version not in versions:
         raise PromptTemplateError(f"prompt template {template_id!r} has no version {version}",
                                   hint=f"versions: {', '.join(map(str, sorted(versions)))}")
@@ -160,7 +206,7 @@ def choose_version(template_id: str, versions: Mapping[int, PromptTemplate], cho
                    rng: random.Random | None = None) -> PromptTemplate:
     """The version ``choice`` (an ``ai.templates`` value) picks from ``versions``.
 
-    None: the newest. A number or text (``2``, ``"2"``): that version. A mapping of version to
+    None: :func:`default_version`. A number or text (``2``, ``"2"``): that version. A mapping of version to
     weight (``{"1": 0.5, "2": 0.5}``): a weighted draw with ``rng`` (a seeded one in tests).
     An unknown version or weights that add up to nothing is a :class:`PromptTemplateError`.
     """
@@ -168,7 +214,7 @@ def choose_version(template_id: str, versions: Mapping[int, PromptTemplate], cho
         raise PromptTemplateError(f"no prompt template {template_id!r}",
                                   hint="templates are files named <id>.v<version>.md in prompt_templates/")
     if choice is None:
-        return versions[max(versions)]
+        return default_version(versions)
     if not isinstance(choice, Mapping):
         return versions[_version_number(template_id, choice, versions)]
     weights = {_version_number(template_id, key, versions): float(weight) for key, weight in choice.items()}
