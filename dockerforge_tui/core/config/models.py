@@ -293,6 +293,9 @@ class AISettings(_Section):
     key_file: str | None = Field(default_factory=_default("ai", "key_file"))
     """Passphrase file for the encrypted key store used where no OS keyring exists;
     null means DOCKERFORGE_AI_PASSPHRASE, else the store is not used."""
+    plugin_dirs: list[str] = Field(default_factory=_default("ai", "plugin_dirs"))
+    """Folders of provider plugins searched besides <config dir>/plugins ("~" expanded, relative
+    paths from the config dir); each holds plugin folders (plugin.yaml + module) or is one."""
     budgets: dict[str, AIBudgetSettings] = Field(default_factory=_default("ai", "budgets"))
     """Daily and monthly spending limits per provider, e.g. {"claude": {"daily": 1.0, "monthly": 20.0}}."""
     budget_warn_at: float = Field(default_factory=_default("ai", "budget_warn_at"), gt=0, le=1)
