@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from dataclasses import dataclass
 
@@ -21,15 +22,13 @@ from textual.theme import Theme
 from dockerforge_tui.core.config import LoadedConfig
 from dockerforge_tui.core.memory import release_free_memory
 from dockerforge_tui.core.paths import AppPaths, app_paths
-from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.audit import AuditLog, audit_path
-from dockerforge_tui.services.custom_commands import parse_custom_commands
-from dockerforge_tui.services.docker.connection import EngineConnection, connect
+from dockerforge_tui.services.docker.connection import (
+    EarlyContainerList, EngineConnection, connect, early_container_list,
+)
 from dockerforge_tui.services.docker.contexts import docker_config_dir, list_contexts
 from dockerforge_tui.services.docker.session import EngineSession
 from dockerforge_tui.services.docker.watch import ContainerWatcher
-from dockerforge_tui.services.issues import IssueChange, IssueStore
-from dockerforge_tui.services.issues.monitor import IssueMonitor
 from dockerforge_tui.ui.commands.containers import ContainerCommands
 from dockerforge_tui.ui.keymap import bindings_of, keymap_problems
 from dockerforge_tui.ui.screens.choice import ChoiceScreen
@@ -38,6 +37,12 @@ from dockerforge_tui.ui.screens.containers import ContainersScreen
 from dockerforge_tui.ui.screens.help import HelpEntry, HelpScreen
 from dockerforge_tui.ui.services import DashboardServices
 from dockerforge_tui.ui.themes import load_themes, theme_dirs
+
+if TYPE_CHECKING:
+    # Loaded by the worker that starts the live monitor, after the first frame: the issue
+    # services bring the pattern engine and the docker SDK (about 0.2 s).
+    from dockerforge_tui.services.issues import IssueChange, IssueStore
+    from dockerforge_tui.services.issues.monitor import IssueMonitor
 
 
 class DockerForgeApp(App):
@@ -80,7 +85,8 @@ class DockerForgeApp(App):
     def __init__(self, config: LoadedConfig, paths: AppPaths, watcher: ContainerWatcher | None,
                  services: DashboardServices, clock: Callable[[], float] = time.time,
                  themes: Iterable[Theme] = (), retry_delays: tuple[float, float] = (0.5, 5.0),
-                 monitor: IssueMonitor | None = None) -> None:
+                 open_monitor: Callable[[], IssueMonitor] | None = None,
+                 first_list: EarlyContainerList | None = None) -> None:
         super().__init__()
         for theme in themes:
             self.register_theme(theme)
@@ -93,7 +99,11 @@ class DockerForgeApp(App):
         self._clock = clock
         self._command_history: list[str] = []
         self._retry_delays = retry_delays
-        self._monitor = monitor
+        self._open_monitor = open_monitor
+        self._first_list = first_list
+        self._monitor: IssueMonitor | None = None
+        self._monitor_lock = threading.Lock()
+        self._unmounted = False
         self.open_issue_count = 0
         self.theme = settings.ui.theme
         self.set_keymap(dict(settings.ui.keymap))
@@ -107,9 +117,11 @@ class DockerForgeApp(App):
         changes: tuple[IssueChange, ...]
 
     def on_mount(self) -> None:
-        self.push_screen(ContainersScreen(self._watcher, clock=self._clock))
-        if self._monitor is not None:
-            self.follow_issues()
+        self.push_screen(ContainersScreen(self._watcher, clock=self._clock, first_list=self._first_list))
+        if self._open_monitor is not None:
+            # After the first frame: building the monitor loads the issue services, the
+            # pattern engine and the docker SDK, which the first frame does not need.
+            self.call_after_refresh(self.follow_issues)
         # Everything built so far lives as long as the app: keeping it out of the garbage
         # collector's generations makes each full collection (and the pause a key press can
         # hit while logs stream in) several times shorter.
@@ -123,15 +135,24 @@ class DockerForgeApp(App):
         release_free_memory()
 
     def on_unmount(self) -> None:
-        if self._monitor is not None:
-            self._monitor.close()
+        with self._monitor_lock:
+            self._unmounted = True
+            monitor, self._monitor = self._monitor, None
+        if monitor is not None:
+            monitor.close()
         self.services.engine.close()
 
     @work(thread=True, exclusive=True, group="issue-monitor")
     def follow_issues(self) -> None:
-        """Forward the live monitor's issue changes to the app."""
+        """Start the live monitor and forward its issue changes to the app."""
         worker = get_current_worker()
-        for changes in self._monitor.changes():
+        monitor = self._open_monitor()
+        with self._monitor_lock:
+            if self._unmounted or worker.is_cancelled:
+                monitor.close()
+                return
+            self._monitor = monitor
+        for changes in monitor.changes():
             if worker.is_cancelled:
                 break
             self.post_message(self.IssuesChanged(changes))
@@ -386,27 +407,45 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
     paths = paths or app_paths()
     themes = load_themes(theme_dirs(paths.config_dir))
     check_theme(config, themes)
+    first_list = None
+    if watch_engine and connector is None:
+        # The engine's list is asked for now, on a thread, while Textual starts: it is
+        # usually there for the first frame (the full connection follows in a worker).
+        first_list = EarlyContainerList(lambda: early_container_list(settings.docker, host_source=host_source))
     open_connection = connector or (lambda: connect(settings.docker, host_source=host_source))
     watcher = None
     if watch_engine:
         watcher = ContainerWatcher(open_connection, first_retry=retry_delays[0], max_retry=retry_delays[1],
                                    stats_interval=settings.ui.stats_interval)
+
+    def open_issues() -> IssueStore:
+        from dockerforge_tui.core.redaction import Redactor
+        from dockerforge_tui.services.issues import IssueStore
+
+        return IssueStore.for_paths(paths, redactor=Redactor(settings.redaction.values,
+                                                             settings.redaction.key_patterns))
+
+    custom_commands = ()
+    if settings.custom_commands:
+        from dockerforge_tui.services.custom_commands import parse_custom_commands
+
+        custom_commands = parse_custom_commands([command.model_dump() for command in settings.custom_commands])
     services = DashboardServices(
         settings=settings,
         engine=EngineSession(open_connection),
         audit=AuditLog(audit_path(paths.data_dir), max_bytes=settings.audit.max_bytes,
                        backup_count=settings.audit.backup_count),
         readonly=settings.ui.readonly,
-        issues=IssueStore.for_paths(paths, redactor=Redactor(settings.redaction.values,
-                                                             settings.redaction.key_patterns)),
-        custom_commands=parse_custom_commands(
-            [command.model_dump() for command in settings.custom_commands]),
+        open_issues=open_issues,
+        custom_commands=custom_commands,
     )
-    monitor = None
+    open_monitor = None
     if watch_engine and settings.monitoring.live:
-        from dockerforge_tui.services.logs.learning import user_patterns_dir
+        def open_monitor() -> IssueMonitor:
+            from dockerforge_tui.services.issues.monitor import IssueMonitor
+            from dockerforge_tui.services.logs.learning import user_patterns_dir
 
-        monitor = IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval,
-                               patterns_dir=user_patterns_dir(paths), cache_dir=paths.cache_dir)
+            return IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval,
+                                patterns_dir=user_patterns_dir(paths), cache_dir=paths.cache_dir)
     return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes, retry_delays=retry_delays,
-                          monitor=monitor)
+                          open_monitor=open_monitor, first_list=first_list)

@@ -15,16 +15,19 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-import docker
-
-from dockerforge_tui.core.errors import EngineUnreachableError
+from dockerforge_tui.core.errors import DockerForgeError, EngineUnreachableError
+from dockerforge_tui.services.docker.containers import PLAIN_SCHEMES, list_containers_plain
 from dockerforge_tui.services.docker.endpoints import (
     Endpoint, Failure, ProbeResult, api_client, classify_error, describe_error, discover_endpoints, hint_for, probe,
 )
 
 if TYPE_CHECKING:
+    import docker
+
+    from dockerforge_tui.services.docker.models import ContainerSummary
+
     from dockerforge_tui.core.config.models import DockerSettings
     from dockerforge_tui.core.platform.base import Platform
 
@@ -197,3 +200,64 @@ def probe_all(settings: "DockerSettings", env: Mapping[str, str] | None = None, 
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(candidates)), thread_name_prefix="probe") as pool:
         return list(pool.map(lambda endpoint: probe(endpoint, settings.ping_timeout, platform), candidates))
+
+
+def early_container_list(settings: "DockerSettings", env: Mapping[str, str] | None = None,
+                         platform: "Platform | None" = None, home: Path | None = None, *,
+                         host_source: str | None = None) -> "tuple[ContainerSummary, ...] | None":
+    """The containers of the engine :func:`connect` would choose, from one plain request, or None.
+
+    Candidates are tried in :func:`connect`'s order with one ``GET /containers/json``
+    each (no docker SDK, no ping): the first that answers gives the list. None when no
+    candidate answers, when the first one that could needs the SDK (TLS, ssh, a named
+    pipe), or when a named endpoint fails: then the full connection lists the containers
+    and says what went wrong. Never raises.
+    """
+    try:
+        env, platform = _resolve(env, platform)
+        candidates = discover_endpoints(settings, env, platform, home, host_source=host_source)
+    except DockerForgeError as error:  # a missing context: connect() reports it
+        log.debug("no early container list: %s", error.message)
+        return None
+    for endpoint in candidates:
+        if not endpoint.url.startswith(PLAIN_SCHEMES) or endpoint.tls is not None:
+            return None
+        try:
+            return list_containers_plain(endpoint.url, settings.ping_timeout)
+        except (OSError, ValueError) as error:
+            log.debug("early container list from %s: %s", endpoint.url, error)
+            if endpoint.user_named:
+                return None
+    return None
+
+
+class EarlyContainerList:
+    """:func:`early_container_list` run on a daemon thread from the moment it is created.
+
+    The dashboard creates it before Textual starts, so the engine's answer is usually
+    there by the first frame; the screen takes it with :meth:`result`.
+    """
+
+    def __init__(self, fetch: "Callable[[], tuple[ContainerSummary, ...] | None]") -> None:
+        self._fetch = fetch
+        self._done = threading.Event()
+        self._containers: "tuple[ContainerSummary, ...] | None" = None
+        threading.Thread(target=self._run, name="early-container-list", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._containers = self._fetch()
+        except Exception as error:  # a head start only: the watcher lists the containers anyway
+            log.debug("early container list failed: %s", error)
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        """True once the list arrived or the attempt ended."""
+        return self._done.is_set()
+
+    def result(self, timeout: float | None = None) -> "tuple[ContainerSummary, ...] | None":
+        """The containers (waiting up to ``timeout`` seconds), or None when there are none to show yet."""
+        self._done.wait(timeout)
+        return self._containers

@@ -36,14 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit
 
-import docker
-import docker.errors
-import docker.tls
-import requests.exceptions
-
 from dockerforge_tui.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    import docker
+
     from dockerforge_tui.core.config.models import DockerSettings
     from dockerforge_tui.core.platform.base import Platform
 
@@ -271,6 +268,11 @@ def api_client(endpoint: Endpoint, timeout: float, version: str | None = "auto",
     ``version="auto"`` asks the engine for its API version (one request); ssh:// goes
     through the system ``ssh`` so the person's ssh config and agent apply.
     """
+    # Imported here: the SDK (requests, urllib3) costs a tenth of a second that the
+    # dashboard's first frame does not need.
+    import docker
+    import docker.tls
+
     url = endpoint.url
     if url.startswith("https://"):
         url = "tcp://" + url[len("https://"):]
@@ -414,6 +416,9 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
 
 def classify_error(error: BaseException, endpoint: Endpoint | None = None) -> Failure:
     """Say which kind of failure ``error`` (from docker-py, requests or the OS) is."""
+    import docker.errors
+    import requests.exceptions
+
     causes = list(_causes(error))
     # TLS first: ssl.SSLError is an OSError whose errno is OpenSSL's code (1 reads as EPERM).
     for cause in causes:

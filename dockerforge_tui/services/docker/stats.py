@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-import docker.errors
-import requests.exceptions
-from docker.types import CancellableStream
+if TYPE_CHECKING:
+    from docker.types import CancellableStream
 
 from dockerforge_tui.services.docker.models import StatsSample
 
@@ -92,6 +91,10 @@ class _StatsStream:
                 pass
 
     def _read(self) -> None:
+        import docker.errors  # here, not at the top: the screen imports this module before its first frame
+        import requests.exceptions
+        from docker.types import CancellableStream
+
         api = self._sampler.api
         previous = None
         if api is None:

@@ -14,9 +14,6 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-import docker.errors
-import requests.exceptions
-
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.connection import EngineConnection
 from dockerforge_tui.services.docker.containers import get_container, inspect_summaries, list_containers
@@ -115,6 +112,9 @@ class ContainerWatcher:
 
     def updates(self) -> Iterator[WatchUpdate]:
         """Yield updates until :meth:`close` is called; never raises for engine trouble."""
+        import docker.errors  # here, not at the top: the screen imports this module before its first frame
+        import requests.exceptions
+
         delays = backoff_delays(self._first_retry, self._max_retry)
         attempt = 0
         while not self._stop.is_set():

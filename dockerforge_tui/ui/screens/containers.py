@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.redaction import Redactor
-from dockerforge_tui.services.docker.models import StatsSample
+from dockerforge_tui.services.docker.models import ContainerSummary, StatsSample
 from dockerforge_tui.services.docker.watch import (
     ContainerChanged,
     ContainerRemoved,
@@ -32,6 +32,12 @@ from dockerforge_tui.ui.screens.text_prompt import TextPromptScreen
 from dockerforge_tui.ui.presenters.container_filter import NO_FILTER, FilterError, parse_filter
 from dockerforge_tui.ui.widgets.container_table import SORTABLE, ContainerTable
 from dockerforge_tui.ui.widgets.engine_status import EngineStatus
+
+if TYPE_CHECKING:
+    from dockerforge_tui.services.docker.connection import EarlyContainerList
+
+FIRST_LIST_WAIT = 5.0
+"""Seconds the watch worker waits for the early container list before it connects."""
 
 
 class ContainersScreen(Screen):
@@ -85,6 +91,13 @@ class ContainersScreen(Screen):
         update: WatchUpdate
 
     @dataclass
+    class FirstListed(Message):
+        """The early container list (one plain request at start-up) arrived after the first frame."""
+
+        containers: tuple[ContainerSummary, ...]
+        watcher: ContainerWatcher
+
+    @dataclass
     class StatsSampled(Message):
         """A batch of the newest stats samples arrived."""
 
@@ -118,10 +131,12 @@ class ContainersScreen(Screen):
         name: str
         urls: tuple[str, ...]
 
-    def __init__(self, watcher: ContainerWatcher | None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, watcher: ContainerWatcher | None, clock: Callable[[], float] = time.time,
+                 first_list: EarlyContainerList | None = None) -> None:
         super().__init__()
         self._watcher = watcher
         self._clock = clock
+        self._first_list = first_list
         self._uptimes_at = 0.0
 
     def compose(self) -> ComposeResult:
@@ -138,9 +153,24 @@ class ContainersScreen(Screen):
         self.query_one(ContainerTable).focus()
         if self._watcher is not None:
             self.query_one(EngineStatus).show_connecting()
+            first_list = self._first_list
+            if first_list is not None and first_list.done:
+                # The engine answered while Textual started: the list is on the first frame.
+                self._first_list = None
+                self._show_first_list(first_list.result())
+            # The workers start after the first frame: connecting loads the docker SDK.
+            self.call_after_refresh(self._start_following)
+        self.set_interval(1.0, self._tick)
+
+    def _start_following(self) -> None:
+        if self._watcher is not None and not self._watcher.closed:
             self.follow_containers()
             self.follow_stats()
-        self.set_interval(1.0, self._tick)
+
+    def _show_first_list(self, containers: tuple[ContainerSummary, ...] | None) -> None:
+        if containers is not None:
+            self.query_one(ContainerTable).replace_containers(containers)
+            self.query_one(EngineStatus).show_connected()
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
@@ -163,6 +193,11 @@ class ContainersScreen(Screen):
     def follow_containers(self) -> None:
         """Forward the watcher's updates to the screen until the screen goes away."""
         worker = get_current_worker()
+        first_list, self._first_list = self._first_list, None
+        if first_list is not None:
+            containers = first_list.result(FIRST_LIST_WAIT)
+            if containers is not None and not worker.is_cancelled:
+                self.post_message(self.FirstListed(containers, self._watcher))
         for update in self._watcher.updates():
             if worker.is_cancelled:
                 break
@@ -197,6 +232,11 @@ class ContainersScreen(Screen):
             status.show_unavailable(update)
             self.sub_title = "no engine"
         self._watch_visible_stats()
+
+    @on(FirstListed)
+    def _apply_first_list(self, message: FirstListed) -> None:
+        if message.watcher is self._watcher:  # not a list from before an engine switch
+            self._show_first_list(message.containers)
 
     @on(StatsSampled)
     def _apply_stats(self, message: StatsSampled) -> None:
