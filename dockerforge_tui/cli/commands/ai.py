@@ -1,13 +1,17 @@
-"""``dockerforge ai providers|key|ask|analyze``: the AI providers from the command line.
+"""``dockerforge ai providers|key|test|ask|analyze|usage|templates``: the AI providers from the command line.
 
 ``providers`` lists every registered provider with its capabilities, model, base URL and
 whether a key was found (Ollama: where discovery found one and which model it would use).
 ``key set PROVIDER`` reads a key from stdin and stores it in the OS keyring (or the
-encrypted file); ``key test PROVIDER`` makes the smallest request the provider allows.
-``ask "question" [--container C]`` and ``analyze CONTAINER`` build a redacted context
-(services/ai/context.py), render a prompt template, show the estimated cost on stderr,
-ask for confirmation above ``ai.confirm_above`` (``--yes`` skips), then stream the answer of
-the fallback chain to stdout and say on stderr which provider answered.
+encrypted file), replacing the stored one only after a test request with the new key
+succeeded (``--no-verify`` skips the test); ``test PROVIDER`` (also ``key test``) makes the
+smallest request the provider allows. ``ask "question" [--container C]`` and ``analyze
+CONTAINER`` are thin callers of :class:`~dockerforge_tui.services.ai.assistant.Assistant`
+(the pipeline the chat pane uses too): they print the context and the estimated cost on
+stderr, ask for confirmation above ``ai.confirm_above`` (``--yes`` skips), stop before a call
+that would exceed a budget (exit code 7), then stream the answer to stdout and say on stderr
+which provider answered. ``usage`` reports the usage ledger, budgets and savings;
+``templates`` the prompt template versions and how each did.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from dockerforge_tui.cli.commands.common import confirm, connect_engine, user_pattern_set
+from dockerforge_tui.cli.commands.common import TIME_HELP, confirm, connect_engine, parse_time, user_pattern_set
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
 from dockerforge_tui.core.errors import DockerForgeError, UsageError, UserAbortError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from dockerforge_tui.core.config.models import AISettings
     from dockerforge_tui.services.ai import AIProvider
     from dockerforge_tui.services.ai.assistant import Assistant, PreparedCall
@@ -33,7 +39,7 @@ DEFAULT_TAIL = 500
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """Add the ``providers``, ``key``, ``ask`` and ``analyze`` actions."""
+    """Add the ``providers``, ``key``, ``test``, ``ask``, ``analyze``, ``usage`` and ``templates`` actions."""
     actions = parser.add_subparsers(dest="ai_action", metavar="ACTION", required=True)
     providers = actions.add_parser("providers", help="list AI providers, their capabilities and keys",
                                    description="List the registered AI providers: capabilities, model, base URL, "
@@ -46,12 +52,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              description="Store an API key (read from stdin) in the OS keyring or the encrypted "
                                          "key file, or test the key a provider would use.")
     key_actions = key.add_subparsers(dest="key_action", metavar="ACTION", required=True)
-    key_set = key_actions.add_parser("set", help="store a key read from stdin (it replaces the old one only "
-                                                 "after it works, unless --no-test)")
+    key_set = key_actions.add_parser("set", help="store a key read from stdin; it replaces the stored one only "
+                                                 "after a test request with it succeeds (unless --no-verify)")
     key_set.add_argument("provider", metavar="PROVIDER")
-    key_set.add_argument("--no-test", action="store_true", help="store without a test request")
-    key_test = key_actions.add_parser("test", help="make the smallest request with the key a provider uses")
+    key_set.add_argument("--no-verify", "--no-test", dest="no_verify", action="store_true",
+                         help="store without a test request (an offline host); the old key is replaced at once")
+    key_test = key_actions.add_parser("test", help="the same as 'dockerforge ai test PROVIDER'")
     key_test.add_argument("provider", metavar="PROVIDER")
+    test = actions.add_parser("test", help="check a provider's key with the smallest request it allows",
+                              description="Make the smallest request a provider allows (one output token) with "
+                                          "the key it would use; exit code 7 when the key is rejected.")
+    test.add_argument("provider", metavar="PROVIDER")
+
+    usage = actions.add_parser("usage", help="AI requests, tokens and cost, budgets, and where to save",
+                               description="Report the usage ledger: requests, tokens, cost and latency grouped by "
+                                           "provider, model or prompt template version; each budget's spending; "
+                                           "and suggestions where a cheaper model or a smaller context would do.")
+    usage.add_argument("--by", choices=("provider", "model", "template"), default="provider",
+                       help="group by (default: provider)")
+    usage.add_argument("--since", metavar="WHEN", help=f"only requests from then on: {TIME_HELP}")
+    templates = actions.add_parser("templates", help="prompt templates, their versions and how each did",
+                                   description="List the prompt templates and versions (packaged and the user "
+                                               "folder), which one ai.templates picks or how it splits, and per "
+                                               "version: calls, tokens, latency, ratings and accepted fixes.")
+    templates.add_argument("--since", metavar="WHEN", help=f"statistics from then on: {TIME_HELP}")
+    for action in (usage, templates):
+        action.add_argument("--format", choices=("text", "json"), default="text",
+                            help="output format (default: text)")
 
     ask = actions.add_parser("ask", help="ask a question, with a container's context if given",
                              description="Ask the AI a question; with --container, the container's state, "
@@ -69,7 +96,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             help="send without asking even when the estimated cost is above ai.confirm_above")
         action.add_argument("--tail", type=int, default=DEFAULT_TAIL, metavar="N",
                             help=f"log lines of the container to read (default: {DEFAULT_TAIL})")
-    for action in (providers, key_set, key_test, ask, analyze):
+    for action in (providers, key_set, key_test, test, usage, templates, ask, analyze):
         action.add_argument("-c", "--config", default=argparse.SUPPRESS, metavar="PATH",
                             help="configuration file to use instead of the user's config.yaml")
 
@@ -80,6 +107,12 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         return _run_providers(args, ctx)
     if args.ai_action == "key":
         return _run_key_set(args, ctx) if args.key_action == "set" else _run_key_test(args, ctx)
+    if args.ai_action == "test":
+        return _run_key_test(args, ctx)
+    if args.ai_action == "usage":
+        return _run_usage(args, ctx)
+    if args.ai_action == "templates":
+        return _run_templates(args, ctx)
     return _run_question(args, ctx)
 
 
@@ -176,10 +209,24 @@ def _run_providers(args: argparse.Namespace, ctx: CommandContext) -> int:
 # --- keys ------------------------------------------------------------------------------------------------
 
 
-def _smallest_request(provider: "AIProvider") -> None:
-    from dockerforge_tui.services.ai import CompletionRequest
+def _smallest_request(provider: "AIProvider", ctx: CommandContext) -> None:
+    """One request for one output token; it is recorded in the usage ledger (it costs a little)."""
+    import time
 
-    provider.complete(CompletionRequest.ask("Reply with OK.", max_tokens=1))
+    from dockerforge_tui.services.ai import AIProviderError, CompletionRequest
+    from dockerforge_tui.services.ai.usage import UsageLedger, UsageRecord, outcome_of_error
+
+    ledger = UsageLedger.in_data_dir(ctx.paths.data_dir)
+    started = time.monotonic()
+    try:
+        completion = provider.complete(CompletionRequest.ask("Reply with OK.", max_tokens=1))
+    except AIProviderError as error:
+        ledger.append(UsageRecord(time.time(), provider.name, provider.model, 0, 0, None,
+                                  time.monotonic() - started, outcome_of_error(error), max_output_tokens=1))
+        raise
+    ledger.append(UsageRecord(time.time(), completion.provider, completion.model, completion.usage.input_tokens,
+                              completion.usage.output_tokens, completion.cost_usd, completion.latency_s, "ok",
+                              max_output_tokens=1))
 
 
 def _run_key_set(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -189,13 +236,21 @@ def _run_key_set(args: argparse.Namespace, ctx: CommandContext) -> int:
     key = sys.stdin.readline().strip()
     if not key:
         raise UsageError(f"no key for {name} on stdin", hint=f"e.g. 'printf %s \"$KEY\" | dockerforge ai key set {name}'")
-    if not args.no_test:
+    keys = _key_store(ctx)
+    _, old_source = keys.source_of(name)
+    if not args.no_verify:  # the stored key stays until the new one has answered
         provider = build_provider(name, ctx.settings.ai, None, ctx.env)
         provider = type(provider)(replace(provider.config, api_key=key))
-        _smallest_request(provider)
-    where = _key_store(ctx).set(name, key)
-    tested = "" if args.no_test else " after a test request succeeded"
-    print(f"{name}: key stored in the {where}{tested}", file=ctx.stdout)
+        _smallest_request(provider, ctx)
+    where = keys.set(name, key)
+    if args.no_verify:
+        print(f"{name}: key stored in the {where} without a test request (--no-verify)", file=ctx.stdout)
+    elif old_source in ("keyring", "encrypted file"):
+        print(f"{name}: the new key passed a test request and replaced the one in the {where}", file=ctx.stdout)
+    else:
+        print(f"{name}: key stored in the {where} after a test request succeeded", file=ctx.stdout)
+    if old_source and old_source.startswith("env "):
+        print(f"note: {old_source[4:]} is set and is used before the stored key", file=ctx.stderr)
     return 0
 
 
@@ -206,7 +261,7 @@ def _run_key_test(args: argparse.Namespace, ctx: CommandContext) -> int:
     keys = _key_store(ctx)
     _, source = keys.source_of(name)
     provider = build_provider(name, ctx.settings.ai, keys, ctx.env)
-    _smallest_request(provider)
+    _smallest_request(provider, ctx)
     print(f"{name}: the key from {source or 'nowhere (none needed)'} works with {provider.model or 'the default model'}",
           file=ctx.stdout)
     return 0
@@ -275,9 +330,127 @@ def _run_question(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+# --- usage / templates -----------------------------------------------------------------------------------
+
+
+def _since(args: argparse.Namespace) -> "datetime | None":
+    from datetime import datetime, timezone
+
+    return parse_time(args.since, datetime.now(timezone.utc), "--since") if args.since else None
+
+
+def _run_usage(args: argparse.Namespace, ctx: CommandContext) -> int:
+    import time
+    from dataclasses import asdict
+
+    from dockerforge_tui.services.ai.budget import budget_status
+    from dockerforge_tui.services.ai.pricing import PriceTable
+    from dockerforge_tui.services.ai.savings import suggest
+    from dockerforge_tui.services.ai.usage import UsageLedger, summarize
+
+    since = _since(args)
+    ledger = UsageLedger.in_data_dir(ctx.paths.data_dir)
+    records = ledger.records(None if since is None else since.timestamp())
+    rows = summarize(records, args.by)
+    budgets = budget_status(ledger, ctx.settings.ai, time.time())
+    suggestions = suggest(records, PriceTable.from_config(ctx.settings.ai.prices))
+    total_cost = round(sum(row.cost_usd for row in rows), 6)
+    if args.format == "json":
+        print(json.dumps({
+            "since": since.isoformat() if since else None, "by": args.by, "rows": [asdict(row) for row in rows],
+            "total": {"requests": sum(row.requests for row in rows), "cost_usd": total_cost,
+                      "input_tokens": sum(row.input_tokens for row in rows),
+                      "output_tokens": sum(row.output_tokens for row in rows)},
+            "budgets": [{"provider": check.provider, "daily": check.daily, "monthly": check.monthly,
+                         "spent_today": round(check.spent_today, 6), "spent_month": round(check.spent_month, 6),
+                         "warn_at": check.warn_at, "warning": check.warning, "stop": check.stop}
+                        for check in budgets],
+            "suggestions": [asdict(item) for item in suggestions]}, indent=2), file=ctx.stdout)
+        return 0
+    period = f"since {since.isoformat(timespec='minutes')}" if since else "everything recorded"
+    if not rows:
+        print(f"no AI requests recorded{' ' + period if since else ''} in {ledger.path}", file=ctx.stdout)
+    else:
+        header = (args.by, "requests", "ok", "errors", "cancelled", "refused", "tokens in", "tokens out", "cost",
+                  "latency")
+        table = [header] + [
+            (row.key, str(row.requests), str(row.ok), str(row.errors), str(row.cancelled), str(row.refused_budget),
+             f"{row.input_tokens:,}", f"{row.output_tokens:,}",
+             f"${row.cost_usd:.4f}" + ("*" if row.unpriced else ""), f"{row.mean_latency_s:.2f}s") for row in rows]
+        widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+        for line in table:
+            print("  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                            for column, (cell, width) in enumerate(zip(line, widths))).rstrip(), file=ctx.stdout)
+        print(f"total: ${total_cost:.4f} ({period})", file=ctx.stdout)
+        if any(row.unpriced for row in rows):
+            print("* some answers came from a model without a price (ai.prices); their cost is not counted",
+                  file=ctx.stdout)
+    for check in budgets:
+        limits = [f"{label} ${spent:.4f} of ${limit:.2f}" for label, spent, limit in
+                  (("today", check.spent_today, check.daily), ("this month", check.spent_month, check.monthly))
+                  if limit is not None]
+        print(f"budget {check.provider}: {', '.join(limits)} (UTC)", file=ctx.stdout)
+    for item in suggestions:
+        print(f"suggestion: {item.message}", file=ctx.stdout)
+    return 0
+
+
+def _run_templates(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from dockerforge_tui.services.ai.prompts import default_version, list_templates, template_folders, \
+        user_template_folder
+    from dockerforge_tui.services.ai.usage import UsageLedger, template_stats
+
+    user_folder = user_template_folder(ctx.paths.config_dir)
+    templates = list_templates(template_folders(user_folder))
+    stats = {(item.template_id, item.version): item
+             for item in template_stats(UsageLedger.in_data_dir(ctx.paths.data_dir), _since(args))}
+    choices = ctx.settings.ai.templates
+    rows: list[dict[str, Any]] = []
+    for template_id, versions in sorted(templates.items()):
+        choice = choices.get(template_id)
+        weights = {str(key): float(value) for key, value in choice.items()} if isinstance(choice, dict) else None
+        for number, template in sorted(versions.items()):
+            if weights is not None:
+                share = weights.get(str(number), 0.0) / (sum(weights.values()) or 1.0)
+                selection = f"A/B {share:.0%}" if share else "not used"
+            elif choice is not None:
+                selection = "chosen" if str(choice).lstrip("vV") == str(number) else "not used"
+            else:
+                selection = "default" if default_version(versions) is template else "not used"
+            found = stats.get((template_id, number))
+            rows.append({
+                "id": template_id, "version": number, "label": template.label, "description": template.description,
+                "experimental": template.experimental, "selection": selection,
+                "source": "user" if template.path.parent == user_folder else "packaged", "path": str(template.path),
+                "calls": found.calls if found else 0, "answered": found.answered if found else 0,
+                "input_tokens": found.input_tokens if found else 0, "output_tokens": found.output_tokens if found else 0,
+                "cost_usd": found.cost_usd if found else 0.0, "mean_latency_s": found.mean_latency_s if found else 0.0,
+                "thumbs_up": found.thumbs_up if found else 0, "thumbs_down": found.thumbs_down if found else 0,
+                "fixes_offered": found.fixes_offered if found else 0,
+                "fixes_accepted": found.fixes_accepted if found else 0,
+                "fix_accepted_rate": found.fix_accepted_rate if found else None})
+    if args.format == "json":
+        print(json.dumps({"user_folder": str(user_folder), "templates": rows}, indent=2), file=ctx.stdout)
+        return 0
+    for row in rows:
+        flags = ", ".join(flag for flag in (row["selection"], row["source"],
+                                            "experimental" if row["experimental"] else "") if flag)
+        print(f"{row['label']}  ({flags})  {row['description']}", file=ctx.stdout)
+        if row["calls"]:
+            rate = "-" if row["fix_accepted_rate"] is None else f"{row['fix_accepted_rate']:.0%}"
+            print(f"  {row['calls']} calls ({row['answered']} answered), {row['input_tokens']:,} tokens in, "
+                  f"{row['output_tokens']:,} out, ${row['cost_usd']:.4f}, {row['mean_latency_s']:.2f}s mean; "
+                  f"rated +{row['thumbs_up']}/-{row['thumbs_down']}; fixes accepted {row['fixes_accepted']} of "
+                  f"{row['fixes_offered']} ({rate})", file=ctx.stdout)
+        else:
+            print("  no calls yet", file=ctx.stdout)
+    print(f"user templates: {user_folder}", file=ctx.stdout)
+    return 0
+
+
 COMMAND = Command(
     name="ai",
-    help="ask an AI provider about containers; list providers; store and test API keys",
+    help="ask an AI provider about containers; providers, keys, usage, budgets and prompt templates",
     configure=configure,
     run=run,
 )

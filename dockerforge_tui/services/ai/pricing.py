@@ -60,6 +60,27 @@ class PriceTable:
         matches = [key for key in entries if key.endswith("*") and name.startswith(key[:-1])]
         return entries[max(matches, key=len)] if matches else None
 
+    def models_of(self, provider: str) -> dict[str, Price]:
+        """Every model of ``provider`` the table prices, by name (a ``*`` key's prefix, without a trailing ``-``)."""
+        prefix = f"{provider}/"
+        return {key[len(prefix):].rstrip("*").rstrip("-"): price for key, price in self.entries().items()
+                if key.startswith(prefix)}
+
+    def cheaper_models(self, provider: str, model: str, input_tokens: int,
+                       output_tokens: int) -> list[tuple[str, float]]:
+        """Models of ``provider`` that would have cost less than ``model`` for these tokens, dearest first.
+
+        Each entry is (model name, cost in dollars for the same tokens). Empty when ``model``
+        has no price.
+        """
+        current = self.lookup(provider, model)
+        if current is None:
+            return []
+        spent = current.cost(input_tokens, output_tokens)
+        found = {name: price.cost(input_tokens, output_tokens) for name, price in self.models_of(provider).items()
+                 if not model.startswith(name)}
+        return sorted(((name, cost) for name, cost in found.items() if cost < spent), key=lambda item: -item[1])
+
     @classmethod
     def from_config(cls, prices: Mapping[str, object]) -> "PriceTable":
         """From the ``ai.prices`` config mapping (values with ``input`` and ``output`` attributes or keys)."""
