@@ -77,6 +77,7 @@ def test_ask_a_refused_plugin_says_why_in_one_line(run_cli, plugins):
     first = result.stderr.splitlines()[0]
     assert first.startswith("dockerforge: error: AI provider plugin future was refused: ")
     assert first.endswith("key 'dockerforge': the plugin supports DockerForge >=9, this is 0.1.0")
+    assert result.stderr.splitlines()[1] == "hint: install a version of the plugin made for this DockerForge"
 
 
 def test_plugin_dirs_in_the_config_adds_a_folder(run_cli, tmp_path):

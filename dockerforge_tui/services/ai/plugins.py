@@ -105,6 +105,8 @@ class RefusedPlugin:
     """Its manifest file, or ``entry point NAME = TARGET``."""
     reason: str
     """One line naming the source and the key at fault."""
+    hint: str | None = None
+    """How to fix it, when there is more to say than the reason."""
 
     @property
     def label(self) -> str:
@@ -237,16 +239,18 @@ def scan_plugins(folders: Sequence[Path], taken: Mapping[str, str], *, configure
             try:
                 manifest = read_manifest(manifest_path)
             except PluginRefusedError as error:
-                refused.append(RefusedPlugin(_claimed_name(manifest_path), str(manifest_path), error.message))
+                refused.append(RefusedPlugin(_claimed_name(manifest_path), str(manifest_path), error.message,
+                                             error.hint))
                 continue
             owner = taken.get(manifest.name) or (str(accepted[manifest.name].path) if manifest.name in accepted
                                                  else None)
             try:
                 if owner is not None:
-                    raise PluginRefusedError(f"{manifest_path}: key 'name': {manifest.name!r} is taken by {owner}")
+                    raise PluginRefusedError(f"{manifest_path}: key 'name': {manifest.name!r} is taken by {owner}",
+                                         hint="rename the plugin (its manifest and the class's name)")
                 check_fit(manifest, dockerforge_version, lookup)
             except PluginRefusedError as error:
-                refused.append(RefusedPlugin(manifest.name, str(manifest_path), error.message))
+                refused.append(RefusedPlugin(manifest.name, str(manifest_path), error.message, error.hint))
                 continue
             accepted[manifest.name] = manifest
     return PluginScan(tuple(accepted.values()), tuple(refused))

@@ -133,8 +133,8 @@ def load_provider_class(name: str, settings: "AISettings | None" = None,
             for refused in registry.refused:
                 if refused.name == name:
                     raise PluginRefusedError(f"AI provider plugin {name} was refused: {refused.reason}",
-                                             hint="fix or remove the plugin (dockerforge ai providers lists "
-                                                  "refused plugins)")
+                                             hint=refused.hint or "fix or remove the plugin (dockerforge ai "
+                                                                  "providers lists refused plugins)")
             raise UsageError(f"unknown AI provider: {name}",
                              hint=f"choose one of: {', '.join(sorted(registry.providers))} (ai.provider in "
                                   "config.yaml)")
