@@ -27,8 +27,10 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "audit": "dockerforge_tui.cli.commands.audit:COMMAND",
     "config": "dockerforge_tui.cli.commands.config:COMMAND",
     "doctor": "dockerforge_tui.cli.commands.doctor:COMMAND",
+    "fix": "dockerforge_tui.cli.commands.fix:COMMAND",
     "issues": "dockerforge_tui.cli.commands.issues:COMMAND",
     "logs": "dockerforge_tui.cli.commands.logs:COMMAND",
+    "notify": "dockerforge_tui.cli.commands.notify:COMMAND",
     "patterns": "dockerforge_tui.cli.commands.patterns:COMMAND",
     "report": "dockerforge_tui.cli.commands.report:COMMAND",
 }

@@ -27,6 +27,8 @@ class ExitCode(IntEnum):
     """The engine answered with an error."""
     AI_PROVIDER = 7
     """An AI provider failed: key rejected, rate limited, unreachable, timed out, prompt too long or refused."""
+    NOTIFICATION_FAILED = 9
+    """A notification channel (and its fallback) did not take a message (``dockerforge notify test``)."""
     INTERNAL = 70
     """A bug in DockerForge: please report it with ``dockerforge doctor --bundle``."""
     INTERRUPTED = 130

@@ -1,0 +1,163 @@
+"""What the notification services are told about: one immutable event per thing that happened.
+
+Issue changes from the issue store become events through :func:`event_from_issue_change`
+and :func:`event_from_resolved_issue`; anything else (the fix workflow, the anomaly
+detector, a report) hands over any object or mapping with ``kind``, ``severity``,
+``category``, ``container``, ``project``, ``labels`` and ``fields`` through
+:func:`event_from_object`, so wiring a new producer needs no adapter class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dockerforge_tui.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from dockerforge_tui.services.issues.store import Issue, IssueChange
+
+EVENT_KINDS: tuple[str, ...] = (
+    "issue_opened", "issue_resolved", "fix_proposed", "fix_applied", "fix_failed", "anomaly", "report", "test",
+)
+"""Every kind a template exists for; ``test`` is what ``dockerforge notify test`` sends."""
+
+ISSUE_CHANGE_KINDS: Mapping[str, str] = {"opened": "issue_opened", "reopened": "issue_opened",
+                                         "updated": "issue_opened"}
+"""Issue store change -> event kind. An ``updated`` issue is the same event again (the group sees no
+change, so it only repeats after the repeat interval); a ``suppressed`` one (ignored) is never told."""
+
+EVIDENCE_LINES = 5
+"""Evidence lines an issue event carries."""
+
+
+@dataclass(frozen=True)
+class NotificationEvent:
+    """One thing to tell people about.
+
+    ``key`` names what the event is about within its group (an issue id, a fix id): a later
+    event with the same key replaces the earlier one (an issue's ``issue_resolved`` replaces
+    its ``issue_opened``).
+    """
+
+    kind: str
+    severity: str
+    title: str
+    key: str
+    category: str | None = None
+    container: str | None = None
+    """Container name or compose service key (``project/service``)."""
+    project: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    fields: tuple[tuple[str, Any], ...] = ()
+    """Anything else the template shows (``message``, ``evidence``, ``fix_id``, ``command``...)."""
+    issue_id: str | None = None
+    occurred_at: datetime | None = None
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        """The labels as a dict."""
+        return dict(self.labels)
+
+    @property
+    def field_map(self) -> dict[str, Any]:
+        """The fields as a dict."""
+        return dict(self.fields)
+
+    def field(self, name: str, default: Any = None) -> Any:
+        """One field's value, or ``default``."""
+        for key, value in self.fields:
+            if key == name:
+                return value
+        return default
+
+    def template_data(self) -> dict[str, Any]:
+        """The event as plain data for a template."""
+        return {
+            "kind": self.kind, "severity": self.severity, "title": self.title, "key": self.key,
+            "category": self.category, "container": self.container, "project": self.project,
+            "labels": self.label_map, "issue_id": self.issue_id,
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+            **self.field_map,
+        }
+
+
+def event_from_issue_change(change: "IssueChange") -> NotificationEvent | None:
+    """The event for one change the issue store reported; None for a suppressed (ignored) issue."""
+    kind = ISSUE_CHANGE_KINDS.get(change.kind)
+    if kind is None:
+        return None
+    return _issue_event(change.issue, kind, reopened=change.kind == "reopened")
+
+
+def event_from_resolved_issue(issue: "Issue") -> NotificationEvent:
+    """The event for an issue a person (or a fix) marked as resolved."""
+    return _issue_event(issue, "issue_resolved", reopened=False)
+
+
+def _issue_event(issue: "Issue", kind: str, reopened: bool) -> NotificationEvent:
+    fields: dict[str, Any] = {
+        "message": issue.message,
+        "count": issue.count,
+        "evidence": [evidence.text for evidence in issue.evidence[-EVIDENCE_LINES:]],
+        "explanation": issue.explanation,
+        "recommendations": [item.text for item in issue.recommendations],
+        "containers": list(issue.containers),
+        "reopened": reopened,
+        "status": issue.status,
+    }
+    return NotificationEvent(
+        kind=kind, severity=issue.severity, title=issue.title, key=f"issue:{issue.id}",
+        category=issue.category, container=issue.container_key, project=issue.compose_project,
+        fields=tuple(fields.items()), issue_id=issue.id, occurred_at=issue.last_seen,
+    )
+
+
+def event_from_object(source: Any) -> NotificationEvent:
+    """An event from any object or mapping with the event's attributes (a fix event, an anomaly...).
+
+    Needs ``kind``; ``severity`` defaults to ``info``, ``title`` to the kind, ``key`` to
+    ``fix_id``, ``issue_id`` or the title. ``labels`` and ``fields`` are mappings (or pairs).
+    Raises :class:`UsageError` for a kind without a template.
+    """
+    if isinstance(source, NotificationEvent):
+        return source
+
+    def get(name: str, default: Any = None) -> Any:
+        if isinstance(source, Mapping):
+            return source.get(name, default)
+        return getattr(source, name, default)
+
+    kind = str(get("kind") or "")
+    if kind not in EVENT_KINDS:
+        raise UsageError(f"notification event kind {kind!r} has no template",
+                         hint=f"use one of: {', '.join(EVENT_KINDS)}")
+    fields = dict(_pairs(get("fields")))
+    for name in ("fix_id", "summary", "risk", "message", "command"):
+        value = get(name)
+        if value is not None:
+            fields.setdefault(name, value)
+    if fields.get("fix_id") and kind == "fix_proposed":
+        fields.setdefault("command", f"dockerforge fix apply {fields['fix_id']}")
+    issue_id = get("issue_id")
+    title = str(get("title") or fields.get("summary") or kind.replace("_", " "))
+    key = get("key") or (f"fix:{fields['fix_id']}" if fields.get("fix_id") else None) \
+        or (f"issue:{issue_id}" if issue_id else None) or f"{kind}:{title}"
+    occurred_at = get("occurred_at")
+    return NotificationEvent(
+        kind=kind, severity=str(get("severity") or "info"), title=title, key=str(key),
+        category=get("category"), container=get("container"), project=get("project"),
+        labels=tuple((str(k), str(v)) for k, v in _pairs(get("labels"))),
+        fields=tuple(fields.items()), issue_id=str(issue_id) if issue_id else None,
+        occurred_at=occurred_at if isinstance(occurred_at, datetime) else None,
+    )
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    if not value:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.items())
+    return [tuple(item) for item in value]
