@@ -274,3 +274,11 @@ def test_scan_plugins_takes_the_taken_names_and_a_version_lookup(tmp_path):
     versions["somedist"] = "2.1"
     assert [item.name for item in scan_plugins([tmp_path], {}, lookup=lookup).accepted] == ["a", "b"]
     assert load_plugin_class(scan_plugins([tmp_path], {}, lookup=lookup).accepted[1]).name == "b"
+
+
+def test_a_refused_plugin_is_imported_afresh_once_fixed(default_folder, env):
+    path = make_plugin(default_folder, "mended", source="raise ImportError('half written')\n")
+    with pytest.raises(PluginRefusedError, match="ImportError: half written"):
+        load_provider_class("mended", env=env)
+    (path.parent / "provider.py").write_text(PROVIDER_SOURCE.format(klass="Provider", name="mended"))
+    assert load_provider_class("mended", env=env).name == "mended"

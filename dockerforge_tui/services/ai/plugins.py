@@ -33,6 +33,7 @@ import importlib.util
 import inspect
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
@@ -59,6 +60,9 @@ PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 """The same names ``ai.provider`` accepts."""
 MODULE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 CLASS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_IMPORT_LOCK = threading.Lock()
+"""Held while a plugin package is made and its module imported (the chat pane builds providers on threads)."""
 
 VersionLookup = Callable[[str], str]
 """Installed version of a distribution by name; raises PackageNotFoundError when it is not installed."""
@@ -262,20 +266,20 @@ def load_plugin_class(manifest: PluginManifest) -> type[AIProvider]:
     Raises :class:`PluginRefusedError` when the import fails or the class is not a
     concrete :class:`AIProvider` named like the manifest.
     """
-    package = _plugin_package(manifest)
-    module_name = f"{package}.{manifest.module}"
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as error:  # a plugin's bug must be reported, not crash the caller
-        _forget(package)
-        raise PluginRefusedError(f"{manifest.path}: key 'module': importing {manifest.module} failed: "
-                                 f"{type(error).__name__}: {error}",
-                                 hint="fix the plugin, or remove its folder") from None
-    try:
-        return _provider_class(manifest, module)
-    except PluginRefusedError:
-        _forget(package)  # so that a fixed plugin is imported afresh
-        raise
+    with _IMPORT_LOCK:
+        package = _plugin_package(manifest)
+        try:
+            module = importlib.import_module(f"{package}.{manifest.module}")
+        except Exception as error:  # a plugin's bug must be reported, not crash the caller
+            _forget(package)
+            raise PluginRefusedError(f"{manifest.path}: key 'module': importing {manifest.module} failed: "
+                                     f"{type(error).__name__}: {error}",
+                                     hint="fix the plugin, or remove its folder") from None
+        try:
+            return _provider_class(manifest, module)
+        except PluginRefusedError:
+            _forget(package)  # so that a fixed plugin is imported afresh
+            raise
 
 
 # --------------------------------------------------------------------------- helpers
