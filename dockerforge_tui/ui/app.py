@@ -58,6 +58,7 @@ class DockerForgeApp(App):
         Binding("colon", "command_mode", "Command", id="app.command"),
         Binding("ctrl+e", "switch_engine", "Switch engine", show=False, id="app.engine"),
         Binding("I", "open_issues", "Issues", id="app.issues"),
+        Binding("A", "chat", "Ask AI", show=False, id="app.chat"),
         Binding("f1", "open_section('containers')", "Containers", show=False, id="app.containers"),
         Binding("f2", "open_section('images')", "Images", show=False, id="app.images"),
         Binding("f3", "open_section('volumes')", "Volumes", show=False, id="app.volumes"),
@@ -201,7 +202,7 @@ class DockerForgeApp(App):
         """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
         names = [container.name for container in self._containers_screen().known_containers()]
         engines = [f"ctx {name}" for _, name, _ in self.engine_choices()]
-        return (["containers", *self.SECTIONS, "issues", "help", "quit", "theme", "ctx"] + engines
+        return (["containers", *self.SECTIONS, "issues", "chat", "help", "quit", "theme", "ctx"] + engines
                 + [f"logs {name}" for name in names]
                 + [f"theme {theme}" for theme in sorted(self.available_themes)])
 
@@ -220,6 +221,8 @@ class DockerForgeApp(App):
             self.action_open_section(verb)
         elif verb == "issues":
             self.action_open_issues()
+        elif verb in ("chat", "ai"):
+            self.action_chat()
         elif verb in ("ctx", "context", "engine"):
             if argument:
                 self.switch_engine_by_name(argument)
@@ -259,6 +262,12 @@ class DockerForgeApp(App):
 
         self.push_screen(LogsScreen(containers, project=project, open_collector=open_collector,
                                     settings=settings.logs, save_dir=Path.cwd(), search=search))
+
+    def action_chat(self) -> None:
+        """Open the AI chat pane beside the current screen, with what is selected there attached."""
+        from dockerforge_tui.ui.screens.chat import open_chat  # on first use: start-up does not load it
+
+        open_chat(self)
 
     def action_open_issues(self) -> None:
         """Show the tracked issues."""
@@ -355,7 +364,7 @@ def _keymap_scopes() -> dict[str, tuple[type, ...]]:
     for module, name in (("images", "ImagesScreen"), ("volumes", "VolumesScreen"), ("networks", "NetworksScreen"),
                          ("compose", "ComposeScreen"), ("events", "EventsScreen"), ("system", "SystemScreen"),
                          ("audit", "AuditScreen"), ("issues", "IssuesScreen"), ("logs", "LogsScreen"),
-                         ("stats", "StatsScreen"),
+                         ("stats", "StatsScreen"), ("chat", "ChatScreen"),
                          ("container_detail", "ContainerDetailScreen")):
         screen = getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)
         scopes[module] = (screen, LogPane) if module == "logs" else (screen,)

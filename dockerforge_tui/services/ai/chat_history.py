@@ -47,7 +47,7 @@ class ChatTurn:
     """The provider that answered (after a fallback, not the first one asked)."""
     model: str | None = None
     template: str | None = None
-    """Template id and version, e.g. ``diagnose v1``."""
+    """Template id and version, e.g. ``diagnose@v2``."""
     call_id: str | None = None
     """The usage ledger's id of the call; ratings go to it."""
     input_tokens: int = 0

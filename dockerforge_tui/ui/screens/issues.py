@@ -38,6 +38,7 @@ class IssuesScreen(Screen):
         Binding("x", "set_status('resolve')", "Resolve", id="issues.resolve"),
         Binding("u", "set_status('reopen')", "Reopen", show=False, id="issues.reopen"),
         Binding("l", "logs", "Logs", id="issues.logs"),
+        Binding("w", "ask_why", "Ask AI why", show=False, id="issues.ask_why"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="issues.reload"),
     ]
 
@@ -128,6 +129,11 @@ class IssuesScreen(Screen):
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
+    @property
+    def selected_issue(self) -> Issue | None:
+        """The issue under the cursor."""
+        return self._issues.get(self._selected_id() or "")
+
     def _show_detail(self) -> None:
         issue = self._issues.get(self._selected_id() or "")
         text = present.issue_detail(issue, self._clock()) if issue else "No issue here: nothing is wrong that DockerForge has seen."
@@ -169,3 +175,11 @@ class IssuesScreen(Screen):
             # Searching for the newest log line that raised it puts those lines in view, marked.
             raised_by = next((evidence.text for evidence in reversed(issue.evidence) if evidence.source == "log"), None)
             opener(list(issue.containers[-3:]), title=issue.title, search=raised_by)
+
+    def action_ask_why(self) -> None:
+        """Ask the AI why the selected issue happens: the analysis template, answered in parts in the chat pane."""
+        from dockerforge_tui.ui.screens.chat import open_chat
+
+        issue = self.selected_issue
+        if issue is not None:
+            open_chat(self.app, issue=issue)

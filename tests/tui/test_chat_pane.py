@@ -1,0 +1,210 @@
+"""The AI chat pane against a local server speaking Anthropic's wire protocol, through the real SDK and pipeline.
+
+A real container is attached as context; the tests check what the server received, the
+streamed answer, Esc cancelling mid-stream, chip removal, ratings in the usage ledger and
+the history shown again when the pane reopens.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.widgets import Input
+
+from dockerforge_tui.core.config import load_config
+from dockerforge_tui.services.ai.chat_history import GENERAL, ChatHistory
+from dockerforge_tui.services.ai.usage import UsageLedger
+from dockerforge_tui.services.issues import ContainerRef, Evidence, Observation
+from dockerforge_tui.ui.app import make_app
+from dockerforge_tui.ui.screens.chat import ChatScreen
+from dockerforge_tui.ui.screens.confirm import ConfirmScreen
+from dockerforge_tui.ui.screens.issues import IssuesScreen
+from dockerforge_tui.ui.widgets.chat_transcript import ChatTranscript
+from dockerforge_tui.ui.widgets.container_table import ContainerTable
+from tests.support.ai_servers import AnthropicServer
+from tests.support.containers import unique_name
+from tests.tui.helpers import in_thread, wait_until
+
+ANSWER = "**The heap is too small.** Raise `-Xmx` or the memory limit."
+ANALYSIS = ("## Summary\nshop-api runs out of memory.\n\n## Root cause\nThe heap is larger than the limit (high).\n\n"
+            "## Evidence\n- `java.lang.OutOfMemoryError: Java heap space`\n\n"
+            "## Proposed fixes\n1. Raise the limit: `docker update --memory 1g shop-api`")
+
+
+@pytest.fixture
+def ai_env(monkeypatch):
+    """A key for the local server, no keyring, nothing from the host's AI settings."""
+    for name in ("ANTHROPIC_BASE_URL", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OLLAMA_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-local-test")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return monkeypatch
+
+
+def chat_app(server: AnthropicServer | None, *, watch_engine: bool = True, confirm_above: float = 100.0):
+    ai = {"provider": "claude", "base_urls": {"claude": server.url}, "max_attempts": 1,
+          "confirm_above": confirm_above} if server else {}
+    overrides = {"monitoring": {"live": False}, **({"ai": ai} if ai else {})}
+    return make_app(load_config(overrides=overrides), watch_engine=watch_engine)
+
+
+def message_posts(server: AnthropicServer) -> list[dict]:
+    """The bodies of the questions sent (token counts left out)."""
+    return [request.body for request in server.posts() if request.path == "/v1/messages"]
+
+
+def last_turn(pane: ChatScreen):
+    turns = pane.query_one(ChatTranscript).turns
+    return turns[-1] if turns else None
+
+
+async def ask(pilot, pane: ChatScreen, question: str) -> None:
+    field = pane.query_one("#chat-input", Input)
+    field.focus()
+    field.value = question
+    await pilot.press("enter")
+
+
+async def answered(pilot, pane: ChatScreen, outcome: str = "ok", timeout: float = 20.0):
+    await wait_until(pilot, lambda: last_turn(pane) is not None and last_turn(pane).outcome == outcome,
+                     timeout=timeout, what=f"an answer ({outcome})")
+    return last_turn(pane)
+
+
+@pytest.mark.docker
+async def test_ask_about_a_container_rate_reopen_and_remove_its_chip(docker_client, containers, ai_env, isolated_dirs):
+    name = unique_name("dfchat")
+    container = await in_thread(containers.run, "echo 'java.lang.OutOfMemoryError: Java heap space'; sleep 300",
+                                name=name)
+    with AnthropicServer(ANSWER) as server:
+        app = chat_app(server)
+        async with app.run_test(size=(120, 30)) as pilot:
+            table = app.screen.query_one(ContainerTable)
+            await wait_until(pilot, lambda: container.id in table.shown_ids, what=f"row of {name}")
+            table.move_cursor(row=table.get_row_index(container.id))
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            assert [chip.text for chip in pane.chips] == [f"container {name}"]
+
+            await ask(pilot, pane, "why does it keep dying?")
+            turn = await answered(pilot, pane)
+            assert turn.answer == ANSWER and turn.provider == "claude" and turn.call_id
+            markdown = pane.query_one(f"#turn-{turn.id} Markdown")
+            assert "The heap is too small." in markdown.source
+            sent = json.dumps(message_posts(server)[-1])
+            assert "why does it keep dying?" in sent and name in sent and "OutOfMemoryError" in sent
+            assert pane.counter_text.startswith("claude/") and f"out, $" in pane.counter_text
+            assert f"container {name}" in turn.attached
+
+            # + on the chosen answer: the history and the usage ledger's template statistics get it
+            pane.query_one(ChatTranscript).focus()
+            await pilot.press("plus")
+            await wait_until(pilot, lambda: last_turn(pane).rating == 1, what="the rating")
+            ledger = UsageLedger.in_data_dir(isolated_dirs / "data")
+            assert ledger.feedback()[turn.call_id].rating == 1
+
+            await pilot.press("escape")  # nothing streams: Esc closes
+            await wait_until(pilot, lambda: not isinstance(app.screen, ChatScreen), what="the pane to close")
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the pane again")
+            pane = app.screen
+            await wait_until(pilot, lambda: last_turn(pane) is not None, what="the history shown again")
+            assert last_turn(pane).question == "why does it keep dying?" and last_turn(pane).rating == 1
+
+            # Without the container chip the next question carries nothing of the container.
+            pane.query_one("#chat-chips").focus()
+            await pilot.press("delete")
+            assert pane.chips == ()
+            await ask(pilot, pane, "what is a heap?")
+            await wait_until(pilot, lambda: last_turn(pane).question == "what is a heap?"
+                             and last_turn(pane).outcome == "ok", timeout=20, what="the second answer")
+            sent = json.dumps(message_posts(server)[-1])
+            assert "what is a heap?" in sent and name not in sent and "OutOfMemoryError" not in sent
+    stored = ChatHistory(isolated_dirs / "data" / "ai-chat.json").turns(name)
+    assert [turn.question for turn in stored] == ["why does it keep dying?", "what is a heap?"]
+
+
+async def test_esc_cancels_a_slow_stream_and_a_second_esc_closes(ai_env, isolated_dirs):
+    words = " ".join(f"word{number}" for number in range(60))
+    with AnthropicServer(words) as server:
+        server.chunk_delay = 0.05
+        app = chat_app(server, watch_engine=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            assert pane.chips == () and pane.conversation == GENERAL
+            await ask(pilot, pane, "count slowly")
+            await wait_until(pilot, lambda: "word3" in (last_turn(pane).answer or ""), what="the first words")
+            await pilot.press("escape")
+            turn = await answered(pilot, pane, outcome="cancelled")
+            assert turn.answer.startswith("word0") and "word59" not in turn.answer
+            assert isinstance(app.screen, ChatScreen)  # the first Esc only cancelled
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, ChatScreen), what="the pane to close")
+    outcomes = [record.outcome for record in UsageLedger.in_data_dir(isolated_dirs / "data").records()]
+    assert outcomes == ["cancelled"]
+    assert ChatHistory(isolated_dirs / "data" / "ai-chat.json").turns(GENERAL)[0].outcome == "cancelled"
+
+
+async def test_a_cost_above_the_threshold_is_confirmed_first(ai_env):
+    with AnthropicServer(ANSWER) as server:
+        app = chat_app(server, watch_engine=False, confirm_above=0.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            await ask(pilot, pane, "is this expensive?")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the cost confirmation")
+            assert "estimate:" in str(app.screen.query_one("#confirm-details").render())
+            await pilot.press("n")
+            turn = await answered(pilot, pane, outcome="cancelled")
+            assert turn.error.startswith("not sent") and message_posts(server) == []
+            await ask(pilot, pane, "is this expensive?")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation again")
+            await pilot.press("y")
+            assert (await answered(pilot, pane)).answer == ANSWER
+            assert len(message_posts(server)) == 1
+
+
+async def test_with_no_provider_the_pane_says_how_to_configure_one():
+    app = chat_app(None, watch_engine=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("colon")
+        await pilot.press(*"chat", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane from :chat")
+        pane = app.screen
+        assert pane.counter_text.startswith("no AI provider is configured") and "ai.provider" in pane.counter_text
+        await ask(pilot, pane, "hello?")
+        await pilot.pause()
+        assert last_turn(pane) is None and isinstance(app.screen, ChatScreen)
+
+
+@pytest.mark.docker
+async def test_ask_ai_why_from_a_finding_runs_the_analysis_and_shows_its_parts(docker_client, containers, ai_env):
+    name = unique_name("dfwhy")
+    await in_thread(containers.run, "echo 'java.lang.OutOfMemoryError: Java heap space'; sleep 300", name=name)
+    with AnthropicServer(ANALYSIS) as server:
+        app = chat_app(server, watch_engine=False)
+        app.services.issues.record([Observation(
+            source="log", category="out_of_memory", severity="critical", pattern_id="java.heap", message=
+            "java.lang.OutOfMemoryError: Java heap space", container=ContainerRef(id=name, name=name), timestamp=None,
+            evidence=(Evidence(text="java.lang.OutOfMemoryError: Java heap space", source="log"),))])
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("I")
+            issues = app.screen
+            assert isinstance(issues, IssuesScreen)
+            await wait_until(pilot, lambda: issues.selected_issue is not None, what="the finding")
+            await pilot.press("w")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            assert [chip.kind for chip in pane.chips] == ["finding", "container"]
+            turn = await answered(pilot, pane)
+            assert turn.kind == "analysis" and turn.template.startswith("diagnose@")
+            body = message_posts(server)[-1]
+            assert "diagnosis assistant" in json.dumps(body["system"]) and name in json.dumps(body)
+            source = pane.query_one(f"#turn-{turn.id} Markdown").source
+            assert "**Summary:** shop-api runs out of memory." in source
+            assert "**Proposed fixes:**\n1. Raise the limit" in source
