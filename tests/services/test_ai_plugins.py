@@ -6,6 +6,7 @@ really installed in the test environment (pyyaml is one, ``dockerforge-no-such-d
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -239,7 +240,7 @@ def test_listing_plugins_imports_no_plugin_module(default_folder, env):
             "assert 'lazy' in list_providers()\n"
             "print(sorted(m for m in sys.modules if m.startswith('_dockerforge_plugin_')))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
-                            env={**__import__("os").environ, **env})
+                            env={**os.environ, **env})
     assert result.stdout.strip() == "[]"
 
 
@@ -282,3 +283,4 @@ def test_a_refused_plugin_is_imported_afresh_once_fixed(default_folder, env):
         load_provider_class("mended", env=env)
     (path.parent / "provider.py").write_text(PROVIDER_SOURCE.format(klass="Provider", name="mended"))
     assert load_provider_class("mended", env=env).name == "mended"
+

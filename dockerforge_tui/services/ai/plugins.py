@@ -239,7 +239,12 @@ def scan_plugins(folders: Sequence[Path], taken: Mapping[str, str], *, configure
             if folder in configured:
                 refused.append(RefusedPlugin(None, str(folder), f"ai.plugin_dirs: {folder} is not a folder"))
             continue
-        for manifest_path in _manifests_in(folder):
+        try:
+            manifest_paths = _manifests_in(folder)
+        except OSError as error:
+            refused.append(RefusedPlugin(None, str(folder), f"{folder}: cannot be read: {error.strerror or error}"))
+            continue
+        for manifest_path in manifest_paths:
             try:
                 manifest = read_manifest(manifest_path)
             except PluginRefusedError as error:
