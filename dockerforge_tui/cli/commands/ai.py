@@ -278,15 +278,15 @@ def _assistant(ctx: CommandContext) -> "Assistant":
                                patterns=lambda: user_pattern_set(ctx))
 
 
-def _confirm_cost(args: argparse.Namespace, ctx: CommandContext, prepared: "PreparedCall") -> None:
+def _confirm_cost(args: argparse.Namespace, ctx: CommandContext, assistant: "Assistant",
+                  prepared: "PreparedCall") -> None:
     cost = prepared.estimated_cost
     shown = "unknown (no price for this model)" if cost is None else f"at most ${cost:.4f}"
     print(f"estimate: {prepared.input_tokens:,} input tokens + up to {prepared.request.max_tokens:,} output tokens to "
           f"{prepared.provider}/{prepared.model or 'default'}, {shown}", file=ctx.stderr)
     if prepared.budget_warning:
         print(f"budget: {prepared.budget_warning}", file=ctx.stderr)
-    if prepared.budget is not None and prepared.budget.stop and len(prepared.chain) == 1:
-        raise prepared.budget.error()  # before asking whether to send what would not be sent
+    assistant.refuse_if_over_budget(prepared)  # before asking whether to send what would not be sent
     if not prepared.needs_confirmation or args.yes:
         return
     reason = prepared.confirmation_reason
@@ -311,7 +311,7 @@ def _run_question(args: argparse.Namespace, ctx: CommandContext) -> int:
         print(f"context: {context.findings} finding(s), {context.log_groups} of {context.log_groups_total} "
               f"distinct log lines ({context.log_lines_total} read), template {prepared.template_label}",
               file=ctx.stderr)
-    _confirm_cost(args, ctx, prepared)
+    _confirm_cost(args, ctx, assistant, prepared)
     with assistant.stream(prepared) as stream:
         for note in stream.notes:
             print(f"budget: {note}", file=ctx.stderr)

@@ -456,18 +456,7 @@ class Assistant:
         ``cancel`` (e.g. Esc in the chat pane) stops the stream from any thread.
         """
         call_id = uuid.uuid4().hex[:16]
-        estimates = {provider.name: provider.estimate_cost(prepared.request, prepared.input_tokens).max_cost_usd
-                     for provider in prepared.providers}
-        recorder = _CallRecorder(self.ledger, call_id, prepared, estimates)
-        allowed: list[tuple[AIProvider, BudgetCheck]] = []
-        refusals: list[BudgetCheck] = []
-        for provider in prepared.providers:
-            check = check_budget(self.ledger, provider.name, self.settings.ai, estimates[provider.name], self.clock())
-            if check.stop:
-                recorder.refused(provider, OUTCOME_REFUSED_BUDGET)
-                refusals.append(check)
-            else:
-                allowed.append((provider, check))
+        recorder, allowed, refusals = self._budget_checks(prepared, call_id)
         if not allowed:
             raise refusals[0].error()
         notes = tuple(f"{check.stop}; asking the next provider" for check in refusals)
@@ -480,6 +469,38 @@ class Assistant:
             cancel.on_cancel(text.cancel)
         warning = next((check.warning for provider, check in allowed if provider.name == text.provider_name), None)
         return AssistantStream(call_id, prepared, text, notes, warning)
+
+    def refuse_if_over_budget(self, prepared: PreparedCall) -> None:
+        """Raise :class:`~.budget.AIBudgetExceededError` (and record the refusal) when no provider of the
+        chain has budget left for ``prepared``; do nothing otherwise.
+
+        For a caller that wants the stop before asking the user to confirm the cost;
+        :meth:`stream` checks again (another call may have spent meanwhile).
+        """
+        recorder, allowed, refusals = self._budget_checks(prepared, uuid.uuid4().hex[:16], record=False)
+        if allowed:
+            return
+        for provider in prepared.providers:
+            recorder.refused(provider, OUTCOME_REFUSED_BUDGET)
+        raise refusals[0].error()
+
+    def _budget_checks(self, prepared: PreparedCall, call_id: str, record: bool = True,
+                       ) -> tuple[_CallRecorder, list[tuple[AIProvider, BudgetCheck]], list[BudgetCheck]]:
+        """The call's recorder, the providers with budget left (and their checks), and the refusals."""
+        estimates = {provider.name: provider.estimate_cost(prepared.request, prepared.input_tokens).max_cost_usd
+                     for provider in prepared.providers}
+        recorder = _CallRecorder(self.ledger, call_id, prepared, estimates)
+        allowed: list[tuple[AIProvider, BudgetCheck]] = []
+        refusals: list[BudgetCheck] = []
+        for provider in prepared.providers:
+            check = check_budget(self.ledger, provider.name, self.settings.ai, estimates[provider.name], self.clock())
+            if check.stop:
+                if record:
+                    recorder.refused(provider, OUTCOME_REFUSED_BUDGET)
+                refusals.append(check)
+            else:
+                allowed.append((provider, check))
+        return recorder, allowed, refusals
 
     # ---------------------------------------------------------------- feedback
 
