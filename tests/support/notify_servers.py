@@ -1,4 +1,4 @@
-"""Local servers that notification channels send to in tests: an HTTP webhook receiver and an SMTP server.
+"""Local servers that notification channels send to in tests (an HTTP webhook receiver, an SMTP server), and a keyring.
 
 Both listen on 127.0.0.1 on a free port, record what arrives and run in a thread; the
 HTTP one answers from a script (status, headers) so a test can make a channel fail,
@@ -78,7 +78,7 @@ class WebhookServer:
 
         self._server = ThreadingHTTPServer((self.host, 0), Handler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -125,3 +125,20 @@ class SMTPServer:
         for part in message.walk():
             if part.get_content_maintype() == "text":
                 yield part.get_content_type(), part.get_content()
+
+
+class MemoryKeyring:
+    """A keyring backend's three methods, in memory (not a KeyringBackend subclass: those register
+    themselves and would become every test's OS keyring)."""
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)

@@ -17,22 +17,7 @@ from dockerforge_tui.services.notify.delivery import RetryPolicy, parse_retry_af
 from dockerforge_tui.services.notify.events import NotificationEvent, event_from_object
 from dockerforge_tui.services.notify.routing import Destination, Router, check_settings
 from dockerforge_tui.services.notify.templates import MessageRenderer
-
-
-class MemoryKeyring:
-    """A keyring backend's three methods, in memory (not a KeyringBackend subclass, which would register)."""
-
-    def __init__(self) -> None:
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
+from tests.support.notify_servers import MemoryKeyring
 
 
 def event(kind="issue_opened", severity="error", key="issue:1", **extra) -> NotificationEvent:

@@ -226,8 +226,14 @@ class ChannelSender:
         for attribute in ("socket_connect_timeout", "socket_read_timeout"):
             if hasattr(plugin, attribute):
                 setattr(plugin, attribute, self.timeout)
-        formats = plugin.notify_format if isinstance(plugin.notify_format, (tuple, list)) else (plugin.notify_format,)
-        html = NotifyFormat.HTML in formats
+        # The plugin's own format decides (email: HTML; webhooks and chats: text), or ?format= in the URL.
+        resolve_format = getattr(plugin, "resolve_format", None)
+        if resolve_format is not None:
+            native = resolve_format(None)
+        else:  # apprise before 2.0
+            formats = plugin.notify_format
+            native = formats[0] if isinstance(formats, (tuple, list)) else formats
+        html = native == NotifyFormat.HTML
         warnings = _ThreadWarnings()
         apprise_log = logging.getLogger("apprise")
         apprise_log.addHandler(warnings)
