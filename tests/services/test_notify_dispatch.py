@@ -7,6 +7,8 @@ in which window.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -219,3 +221,19 @@ def test_force_sends_new_groups_without_waiting(webhook, clock):
     notify.on_event(issue(1))
     notify.tick(force=True)
     assert len(webhook.requests) == 1
+
+
+def test_run_ticks_on_a_thread_until_stopped(webhook, clock):
+    notify = make(webhook, clock, group_wait="0s")
+    stop = threading.Event()
+    worker = threading.Thread(target=notify.run, args=(stop, 0.01))
+    worker.start()
+    try:
+        notify.on_event(issue(1))
+        deadline = time.monotonic() + 5
+        while not webhook.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert len(webhook.requests) == 1 and not worker.is_alive()

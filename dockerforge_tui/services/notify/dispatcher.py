@@ -237,6 +237,18 @@ class NotificationDispatcher:
             self.log.add(rows)
             return tuple(rows)
 
+    def run(self, stop: threading.Event, poll: float = 1.0) -> None:
+        """Call :meth:`tick` every ``poll`` seconds until ``stop`` is set (a dashboard's thread worker).
+
+        A failing tick is logged and the loop goes on: one bad template or channel must not
+        silence the rest.
+        """
+        while not stop.wait(poll):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - logged with its traceback; the next tick tries again
+                log.exception("notification tick failed")
+
     def _due_batches(self, now: datetime, force: bool, rows: list[NotificationLogEntry]) -> list[_Batch]:
         batches = []
         for key, group in list(self._groups.items()):
