@@ -19,6 +19,7 @@ from dockerforge_tui.services.issues import ContainerRef, Evidence, Observation
 from dockerforge_tui.ui.app import make_app
 from dockerforge_tui.ui.screens.chat import ChatScreen
 from dockerforge_tui.ui.screens.confirm import ConfirmScreen
+from dockerforge_tui.ui.screens.container_detail import ContainerDetailScreen
 from dockerforge_tui.ui.screens.issues import IssuesScreen
 from dockerforge_tui.ui.widgets.chat_transcript import ChatTranscript
 from dockerforge_tui.ui.widgets.container_table import ContainerTable
@@ -185,7 +186,8 @@ async def test_with_no_provider_the_pane_says_how_to_configure_one():
 @pytest.mark.docker
 async def test_ask_ai_why_from_a_finding_runs_the_analysis_and_shows_its_parts(docker_client, containers, ai_env):
     name = unique_name("dfwhy")
-    await in_thread(containers.run, "echo 'java.lang.OutOfMemoryError: Java heap space'; sleep 300", name=name)
+    container = await in_thread(containers.run, "echo 'java.lang.OutOfMemoryError: Java heap space'; sleep 300",
+                                name=name)
     with AnthropicServer(ANALYSIS) as server:
         app = chat_app(server, watch_engine=False)
         app.services.issues.record([Observation(
@@ -208,3 +210,49 @@ async def test_ask_ai_why_from_a_finding_runs_the_analysis_and_shows_its_parts(d
             source = pane.query_one(f"#turn-{turn.id} Markdown").source
             assert "**Summary:** shop-api runs out of memory." in source
             assert "**Proposed fixes:**\n1. Raise the limit" in source
+
+            # w on the container's detail asks the same about the container itself
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is issues, what="back on the issues")
+            await app.push_screen(ContainerDetailScreen(container.id, name))
+            await pilot.press("w")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the pane over the detail")
+            pane = app.screen
+            turn = await answered(pilot, pane)
+            assert (turn.question, turn.kind, pane.conversation) == (f"Why is {name} failing?", "analysis", name)
+            assert len(message_posts(server)) == 2 and name in json.dumps(message_posts(server)[-1])
+
+
+async def test_chips_from_the_detail_and_compose_screens_and_the_pane_beside_a_wide_screen():
+    from dockerforge_tui.services.docker.compose import ComposeProject, ComposeService
+    from dockerforge_tui.services.docker.watch import ContainersListed, EngineConnected
+    from dockerforge_tui.ui.screens.compose import ComposeScreen
+    from tests.snapshots.test_screens import CONTAINERS, ENGINE, feed
+
+    app = chat_app(None, watch_engine=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await feed(pilot, EngineConnected(ENGINE), ContainersListed(CONTAINERS, complete=True))
+        await app.push_screen(ContainerDetailScreen("c3" * 32, "worker"))
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the pane over the detail")
+        pane = app.screen
+        assert [chip.text for chip in pane.chips] == ["container worker"] and pane.conversation == "worker"
+        assert pane.has_class("-wide")  # beside the detail, which stays in view
+        panel = pane.query_one("#chat-panel")
+        assert panel.region.width == 60 and panel.region.x == 60
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContainerDetailScreen), what="the detail again")
+
+        compose = ComposeScreen(live=False)
+        await app.push_screen(compose)
+        compose.post_message(ComposeScreen.ProjectsListed((ComposeProject("shop", "/srv/shop", (), (
+            ComposeService("db", ("shop-db-1",), ("d1",), ("running",)),
+            ComposeService("web", ("shop-web-1",), ("w1",), ("exited",)))),)))
+        await wait_until(pilot, lambda: compose.selected_project is not None, what="the project")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the pane over compose")
+        chip = app.screen.chips[0]
+        assert (chip.text, chip.container) == ("service shop/web", "shop-web-1")  # the service that is down
+        await pilot.press("shift+tab")  # from the question to the chips
+        await pilot.press("backspace")
+        assert app.screen.chips == ()

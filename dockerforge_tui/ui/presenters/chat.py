@@ -8,7 +8,7 @@ from typing import Iterable
 from dockerforge_tui.services.ai.answer import StructuredAnswer, parse_answer
 from dockerforge_tui.services.ai.chat_history import GENERAL, ChatTurn
 
-RATING_MARKS = {1: "👍", -1: "👎", 0: ""}
+RATING_MARKS = {1: "rated +1", -1: "rated -1", 0: ""}
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def _list_item(marker: str, text: str) -> str:
     return "\n".join([f"{marker} {lines[0]}"] + [f"{indent}{line}" if line else "" for line in lines[1:]])
 
 
-def finding_question(title: str, container: str | None) -> str:
-    """The question a finding's "ask AI why" puts: ``Why is web failing? (Out of memory)``."""
+def finding_question(title: str | None, container: str | None) -> str:
+    """The question "ask AI why" puts: ``Why is web failing? (Out of memory)``, or without a finding ``Why is web failing?``."""
     subject = container or "this container"
-    return f"Why is {subject} failing? ({title})"
+    return f"Why is {subject} failing?" + (f" ({title})" if title else "")

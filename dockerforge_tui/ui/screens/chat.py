@@ -135,7 +135,7 @@ class ChatScreen(ModalScreen[None]):
             yield ContextChips(self._initial_chips, id="chat-chips")
             yield Static("", id="chat-counter", markup=False)
             yield Input(placeholder="Ask about the attached context; enter sends", id="chat-input")
-            yield Static("⏎ send · tab move · del drop chip · +/- rate · esc stop/close",
+            yield Static("enter send · tab move · del drop chip · +/- rate · esc stop/close",
                          id="chat-keys", markup=False)
 
     def on_mount(self) -> None:
@@ -517,8 +517,12 @@ def _shown(app: "App") -> tuple:
         return ()
 
 
-def open_chat(app: "App", *, issue: "Issue | None" = None) -> None:
-    """Open the chat pane over the current screen; with ``issue``, ask the analysis template why it fails."""
+def open_chat(app: "App", *, issue: "Issue | None" = None, analyze: str | None = None) -> None:
+    """Open the chat pane over the current screen.
+
+    With ``issue`` (a finding) or ``analyze`` (a container name) it asks at once why it
+    fails, with the analysis template; otherwise it attaches what the screen has selected.
+    """
     if isinstance(app.screen, ChatScreen):
         return
     settings = app.services.settings
@@ -527,6 +531,9 @@ def open_chat(app: "App", *, issue: "Issue | None" = None) -> None:
         chips, observations = tuple(finding_chips(issue)), {issue.id: observation_of(issue)}
         question = finding_question(issue.title, issue.containers[-1] if issue.containers else None)
         kind = "analysis"
+    elif analyze:
+        chips, observations = (ContextChip("container", analyze, container=analyze),), {}
+        question, kind = finding_question(None, analyze), "analysis"
     else:
         chips, observations = chips_for(app, app.screen)
         question, kind = None, "ask"

@@ -32,6 +32,7 @@ class ContainerDetailScreen(Screen):
         Binding("v", "toggle_reveal", "Reveal secrets", id="detail.reveal"),
         Binding("ctrl+r", "reload", "Reload", id="detail.reload"),
         Binding("l", "logs", "Logs", id="detail.logs"),
+        Binding("w", "ask_why", "Ask AI why", show=False, id="detail.ask_why"),
         Binding("1", "show_tab('overview')", "Overview", show=False, id="detail.tab_overview"),
         Binding("2", "show_tab('stats')", "Stats", show=False, id="detail.tab_stats"),
         Binding("3", "show_tab('inspect')", "Inspect", show=False, id="detail.tab_inspect"),
@@ -208,3 +209,9 @@ class ContainerDetailScreen(Screen):
         opener = getattr(self.app, "open_logs", None)
         if opener is not None:
             opener([self.container_id], title=self.container_name)
+
+    def action_ask_why(self) -> None:
+        """Ask the AI why this container fails (the analysis template, answered in parts in the chat pane)."""
+        from dockerforge_tui.ui.screens.chat import open_chat
+
+        open_chat(self.app, analyze=self.container_name)
