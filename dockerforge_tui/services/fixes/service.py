@@ -292,9 +292,9 @@ class FixService:
         self._emit("applied", proposal)
         if not verify_after:
             return ApplyResult(proposal, steps=tuple(steps))
-        return self._verify(proposal, started_at, step, tuple(steps))
+        return self._verify(proposal, started_at, step, steps)
 
-    def _verify(self, proposal: Proposal, since: datetime, step: Progress, steps: tuple[str, ...]) -> ApplyResult:
+    def _verify(self, proposal: Proposal, since: datetime, step: Progress, steps: list[str]) -> ApplyResult:
         plan = proposal.verification
         if self.running_seconds is not None:
             plan = replace(plan, running_seconds=self.running_seconds)
@@ -303,10 +303,11 @@ class FixService:
         result = verify(self._connected(), plan, since, clock=self.clock, sleep=self.sleep,
                         poll_interval=settings.poll_interval, log_tail=settings.log_tail, patterns=self.patterns)
         status = "succeeded" if result.ok else "failed"
+        step(f"verification: {result.summary}")
         proposal = self.store.set_status(proposal.id, status, result.summary)
         self._emit(status, proposal, "" if result.ok else result.summary)
         self._ai_outcome(proposal, result.ok)
-        return ApplyResult(proposal, steps=(*steps, f"verification: {result.summary}"), verification=result)
+        return ApplyResult(proposal, steps=tuple(steps), verification=result)
 
     def _undo(self, operations: Iterable[Operation], captured: Sequence[dict[str, Any]],
               applied: Sequence[dict[str, Any]], step: Progress) -> DockerForgeError | None:

@@ -47,6 +47,14 @@ def _not_running(name: str, inspected: Mapping[str, Any]) -> str | None:
     return f"{name} is {state.get('Status') or 'not running'} (exit code {state.get('ExitCode')}{oom})"
 
 
+def _oom_since(engine: FixEngine, container_id: str, since: datetime) -> bool:
+    from dockerforge_tui.services.docker.api_errors import engine_call
+    from dockerforge_tui.services.docker.events import read_events
+
+    with engine_call("read the events of", f"container {container_id[:12]}"):
+        return bool(read_events(engine.api, since, actions=("oom",), container_ids=(container_id,)))
+
+
 def verify(engine: FixEngine, plan: VerificationPlan, since: datetime, *,
            clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
            poll_interval: float = 1.0, log_tail: int = 500, patterns: Any = None) -> VerificationResult:
@@ -75,8 +83,10 @@ def verify(engine: FixEngine, plan: VerificationPlan, since: datetime, *,
             health = ((inspected.get("State") or {}).get("Health") or {}).get("Status")
             if plan.require_healthy and health not in (None, "", "healthy"):
                 problems.append(f"{name} is {health}, not healthy, after {plan.running_seconds:g} s")
-            if OOM_PATTERN in plan.absent_patterns and (inspected.get("State") or {}).get("OOMKilled"):
-                problems.append(f"{name} was killed for running out of memory again")
+            # The engine keeps State.OOMKilled from an earlier kill across a restart: ask its events instead,
+            # which also tell about a child process killed while the container kept running.
+            if OOM_PATTERN in plan.absent_patterns and _oom_since(engine, str(inspected.get("Id") or name), since):
+                problems.append(f"{name} ran out of memory again since the fix")
             log_patterns = set(plan.absent_patterns) - {OOM_PATTERN}
             if log_patterns:
                 lines = read_logs(engine.api, name, since=since, tail=log_tail).lines
