@@ -62,7 +62,7 @@ def assistant_for(settings: Settings, ledger: UsageLedger | None, server=None, o
         env["ANTHROPIC_BASE_URL"] = server.url
     if ollama is not None:
         env["OLLAMA_HOST"] = ollama.url
-    return Assistant(settings, connect=None, ledger=ledger, env=env, **kwargs)
+    return Assistant(settings, **{"connect": None, **kwargs}, ledger=ledger, env=env)
 
 
 # --------------------------------------------------------------------------- budgets
@@ -321,3 +321,34 @@ def test_suggestions_name_a_cheaper_model_a_smaller_context_and_unused_output():
     assert "150 of the 1,024 output tokens" in found["unused_output"].message
     assert suggest(records[:2], PriceTable()) == ()  # too few calls to say anything
     assert summarize([], "provider") == ()
+
+
+# --------------------------------------------------------------------------- a finding asked about (the chat pane)
+
+
+def test_a_finding_in_a_real_container_goes_with_the_chosen_template_and_no_secret(containers, ledger):
+    from dockerforge_tui.core.config.loader import load_config
+    from dockerforge_tui.services.docker.connection import connect
+    from dockerforge_tui.services.issues.models import ContainerRef, Evidence, Observation
+
+    password = "Chat-Pane-s3cret-77"
+    container = containers.run(f'echo "db connect with {password} failed"; echo "java.lang.OutOfMemoryError: '
+                               'Java heap space"; exit 3', environment={"DB_PASSWORD": password})
+    container.wait(timeout=30)
+    settings = settings_for(provider="ollama", models={"ollama": "llama3.2"}, templates={"diagnose": "2"})
+    settings = settings.model_copy(update={"docker": load_config().settings.docker})
+    finding = Observation(source="log", category="out_of_memory", severity="critical", pattern_id="jvm.heap",
+                          container=ContainerRef(container.id, container.name), message="Java heap space",
+                          timestamp=None, evidence=(Evidence("java.lang.OutOfMemoryError: Java heap space", "log"),))
+    with OllamaServer(reply_text="## Summary\nheap") as ollama:
+        assistant = assistant_for(settings, ledger, ollama=ollama, connect=lambda: connect(settings.docker, {}))
+        prepared = assistant.prepare(f"why? pw {password}", observation=finding, template="diagnose", log_tail=50)
+        assert prepared.template_label == "diagnose@v2" and prepared.container == container.name
+        assert prepared.attached[:2] == (f"container {container.name}", "finding out_of_memory (critical)")
+        assert any(label.startswith("logs: ") for label in prepared.attached)
+        with assistant.stream(prepared) as stream:
+            assert stream.text().startswith("## Summary")
+        sent = json.dumps(ollama.posts()[-1].body)
+    assert password not in sent and "[REDACTED:" in sent
+    assert "The operator asks: why? pw [REDACTED:" in sent and "exit code 3" in sent and "jvm.heap" in sent
+    assert ledger.records()[-1].template_label == "diagnose@v2"
