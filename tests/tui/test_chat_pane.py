@@ -256,3 +256,24 @@ async def test_chips_from_the_detail_and_compose_screens_and_the_pane_beside_a_w
         await pilot.press("shift+tab")  # from the question to the chips
         await pilot.press("backspace")
         assert app.screen.chips == ()
+
+
+async def test_a_streamed_answer_renders_the_same_blocks_as_the_whole_text(ai_env):
+    from textual.widgets import Markdown
+
+    text = ("First paragraph of the answer with several words in it.\n\n- one item\n- another item\n\n"
+            "```\ndocker update --memory 1g web\n```\n\nLast words here.")
+    with AnthropicServer(text) as server:
+        server.chunk_delay = 0.01  # about 30 chunks over a few hundred milliseconds: several batches
+        app = chat_app(server, watch_engine=False)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            await ask(pilot, pane, "stream it")
+            turn = await answered(pilot, pane)
+            await pilot.pause()
+            streamed = pane.query_one(f"#turn-{turn.id} Markdown", Markdown)
+            assert streamed.source == text
+            kinds = [type(block).__name__ for block in streamed.children]
+            assert kinds == ["MarkdownParagraph", "MarkdownBulletList", "MarkdownFence", "MarkdownParagraph"]

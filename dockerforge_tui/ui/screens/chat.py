@@ -302,12 +302,12 @@ class ChatScreen(ModalScreen[None]):
         return True
 
     @on(Prepared)
-    def _prepared(self, message: Prepared) -> None:
+    async def _prepared(self, message: Prepared) -> None:
         prepared, token = message.prepared, message.token
         # What went in, as the pipeline labels it ("logs: 12 of 40 distinct lines"...), replaces the chips' labels.
         turn = replace(message.turn, estimated_cost=prepared.estimated_cost, template=prepared.template_label,
                        attached=prepared.attached or message.turn.attached)
-        self.query_one(ChatTranscript).update_turn(turn)
+        await self.query_one(ChatTranscript).update_turn(turn)
         if token.cancelled:
             self.save_turn(replace(turn, outcome="cancelled"))
             return
@@ -336,15 +336,15 @@ class ChatScreen(ModalScreen[None]):
         self._save_and_post(turn)
 
     @on(AnswerChunk)
-    def _chunk(self, message: AnswerChunk) -> None:
-        self.query_one(ChatTranscript).append_answer(message.turn_id, message.text)
+    async def _chunk(self, message: AnswerChunk) -> None:
+        await self.query_one(ChatTranscript).append_answer(message.turn_id, message.text)
 
     @on(AnswerEnded)
-    def _ended(self, message: AnswerEnded) -> None:
+    async def _ended(self, message: AnswerEnded) -> None:
         turn = message.turn
         if self._in_flight is not None and self._in_flight[0] == turn.id:
             self._in_flight = None
-        self.query_one(ChatTranscript).update_turn(turn)
+        await self.query_one(ChatTranscript).update_turn(turn)
         if turn.outcome == "ok":
             self._session_cost += turn.cost or 0.0
             session = f" · this session {money(self._session_cost)}" if self._session_cost else ""
@@ -355,8 +355,8 @@ class ChatScreen(ModalScreen[None]):
             self._show_counter(turn.error or turn.outcome)
 
     @on(RatingSaved)
-    def _rating_saved(self, message: RatingSaved) -> None:
-        self.query_one(ChatTranscript).update_turn(message.turn)
+    async def _rating_saved(self, message: RatingSaved) -> None:
+        await self.query_one(ChatTranscript).update_turn(message.turn)
 
     @on(ContextChips.ChipRemoved)
     def _chip_removed(self, message: ContextChips.ChipRemoved) -> None:

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
 
 from dockerforge_tui.services.ai.chat_history import ChatTurn
 from dockerforge_tui.ui.presenters.chat import answer_markdown, question_line, turn_meta
@@ -30,25 +31,35 @@ class TurnView(Vertical):
     def __init__(self, turn: ChatTurn) -> None:
         super().__init__(id=f"turn-{turn.id}")
         self.turn = turn
+        self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(question_line(self.turn), classes="turn-question", markup=False)
         yield Markdown(answer_markdown(self.turn) if self.turn.outcome != "streaming" else self.turn.answer)
         yield Static(turn_meta(self.turn), classes="turn-meta", markup=False)
 
-    def append(self, text: str) -> None:
-        """Add streamed text at the end: only the last Markdown block is parsed again."""
-        self.turn = _with_answer(self.turn, self.turn.answer + text)
-        self.query_one(Markdown).append(text)
+    async def append(self, text: str) -> None:
+        """Add streamed text at the end.
 
-    def show(self, turn: ChatTurn) -> None:
+        Through a :class:`MarkdownStream`: appends that arrive while the last one is still
+        being laid out are joined into one, and each parses only the document's last block again.
+        """
+        self.turn = _with_answer(self.turn, self.turn.answer + text)
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one(Markdown))
+        await self._stream.write(text)
+
+    async def show(self, turn: ChatTurn) -> None:
         """Show the turn as it is now (finished, rated): an analysis is redrawn in its parts."""
+        if self._stream is not None and turn.outcome != "streaming":
+            stream, self._stream = self._stream, None
+            await stream.stop()  # the text still queued is written first
         redraw = turn.answer != self.turn.answer or (turn.kind == "analysis" and turn.outcome != "streaming")
         self.turn = turn
-        if redraw:
-            self.query_one(Markdown).update(answer_markdown(turn))
         self.query_one(".turn-question", Static).update(question_line(turn))
         self.query_one(".turn-meta", Static).update(turn_meta(turn))
+        if redraw:
+            await self.query_one(Markdown).update(answer_markdown(turn))
 
 
 def _with_answer(turn: ChatTurn, answer: str) -> ChatTurn:
@@ -98,21 +109,21 @@ class ChatTranscript(VerticalScroll, can_focus=True):
         self._mark_selected()
         self.call_after_refresh(self.scroll_end, animate=False)
 
-    def append_answer(self, turn_id: str, text: str) -> None:
+    async def append_answer(self, turn_id: str, text: str) -> None:
         """Streamed text for a turn's answer; follows the end while the view is at the end."""
         view = self._view(turn_id)
         if view is None:
             return
         following = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        view.append(text)
+        await view.append(text)
         if following:
             self.call_after_refresh(self.scroll_end, animate=False)
 
-    def update_turn(self, turn: ChatTurn) -> None:
+    async def update_turn(self, turn: ChatTurn) -> None:
         """Show a turn's new state (finished, cancelled, rated)."""
         view = self._view(turn.id)
         if view is not None:
-            view.show(turn)
+            await view.show(turn)
 
     def action_select(self, step: int) -> None:
         """Choose the previous or next answer (for rating)."""
