@@ -166,9 +166,16 @@ def test_unacknowledged_critical_escalates_and_acknowledged_does_not(webhook, cl
     [escalation] = [request.json() for request in webhook.requests if request.path == "/pager"]
     assert escalation["title"] == "[CRITICAL] Issue 1 (db)"
     assert escalation["message"].startswith("ESCALATION: this critical issue has not been acknowledged.")
+    at(clock, 1000)
+    notify.on_event(issue(1, severity="critical", container="db"))  # seen again: no second escalation
     at(clock, 5000)
     notify.tick()
     assert len(titles(webhook, "/pager")) == 1  # once
+    notify.on_event(NotificationEvent(**{**issue(1, severity="critical", container="db").__dict__,
+                                         "fields": (("reopened", True),)}))
+    at(clock, 5000 + 900)
+    notify.tick()
+    assert len(titles(webhook, "/pager")) == 2  # a reopened issue is a new episode
 
 
 def test_dashboard_acknowledgement_and_resolution_stop_escalation(webhook, clock):
@@ -237,3 +244,15 @@ def test_run_ticks_on_a_thread_until_stopped(webhook, clock):
         stop.set()
         worker.join(5)
     assert len(webhook.requests) == 1 and not worker.is_alive()
+
+
+def test_a_broken_user_template_is_logged_and_the_other_groups_still_go(webhook, clock):
+    folder = app_paths().config_dir / "notification_templates"
+    folder.mkdir()
+    (folder / "anomaly.txt.j2").write_text("{{ events[0].title | no_such_filter }}\n")
+    notify = make(webhook, clock, group_wait="0s")
+    notify.on_event(NotificationEvent(kind="anomaly", severity="warning", title="CPU", key="a:1", container="x"))
+    notify.on_event(issue(1))
+    rows = notify.tick()
+    assert sorted(row.outcome for row in rows) == ["failed", "sent"] and len(webhook.requests) == 1
+    assert "the template failed: TemplateAssertionError" in next(row.detail for row in rows if row.outcome == "failed")

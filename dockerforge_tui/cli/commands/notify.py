@@ -148,9 +148,11 @@ def _run_ack(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     store = issue_store(ctx, redactor_for(ctx.settings))
     try:
-        issue = store.acknowledge(args.issue_id)
-    except NotFoundError:
+        issue = store.get(args.issue_id)
+    except NotFoundError:  # an issue pruned from the store, or one only the notifications knew
         issue = None
+    if issue is not None and issue.status == "open":  # a resolved or ignored issue keeps its status
+        issue = store.acknowledge(issue.id)
     issue_id = issue.id if issue is not None else args.issue_id
     _log(ctx).acknowledge(issue_id, by="cli")
     title = f": {issue.title}" if issue is not None else " (not in the issue store; its escalation stops)"

@@ -5,7 +5,8 @@ Grouping follows Alertmanager. Each destination channel keeps groups keyed by th
 ``group_wait`` for others to join; a group that changed after it was sent goes out
 again at most once per ``group_interval``; an unchanged group is repeated only after
 ``repeat_interval`` (one-shot kinds such as ``issue_resolved`` or ``fix_applied`` are
-sent once and then leave the group). A user's quiet hours and a channel's rate limit
+sent once and then leave the group; an emptied group is kept for one group interval, so
+an addition right after a message still waits for the interval). A user's quiet hours and a channel's rate limit
 hold a group back (it goes out when they allow); a failed channel is retried and falls
 back (:mod:`.delivery`). A critical issue that stays unacknowledged for
 ``escalate_after`` goes to the ``escalation_channels``; :meth:`acknowledge` (the
@@ -116,6 +117,8 @@ class NotificationDispatcher:
         self._lock = threading.RLock()
         self._groups: dict[str, _Group] = {}
         self._escalations: dict[str, tuple[datetime, NotificationEvent]] = {}
+        self._escalated: set[str] = set()
+        """Issues whose escalation is over (sent, or acknowledged in time): later occurrences do not restart it."""
         self._send_lock = threading.Lock()
 
     # --- intake ---------------------------------------------------------------------------------------
@@ -195,11 +198,13 @@ class NotificationDispatcher:
             return
         if event.kind == "issue_resolved":
             self._escalations.pop(event.issue_id, None)
+            self._escalated.discard(event.issue_id)
         elif event.kind == "issue_opened" and event.severity == "critical":
-            if event.field("reopened"):
+            if event.field("reopened"):  # a new episode: it may escalate again
                 self.log.forget_acknowledgement(event.issue_id)
                 self._escalations.pop(event.issue_id, None)
-            if event.issue_id not in self._escalations:
+                self._escalated.discard(event.issue_id)
+            if event.issue_id not in self._escalations and event.issue_id not in self._escalated:
                 deadline = now + timedelta(seconds=self.settings.escalate_after)
                 self._escalations[event.issue_id] = (deadline, event)
 
@@ -209,6 +214,7 @@ class NotificationDispatcher:
         """A person saw the issue: stop its escalation (recorded in the log file for other processes)."""
         with self._lock:
             self._escalations.pop(issue_id, None)
+            self._escalated.add(issue_id)
         self.log.acknowledge(issue_id, by, self.clock.now())
 
     # --- sending --------------------------------------------------------------------------------------
@@ -252,6 +258,10 @@ class NotificationDispatcher:
     def _due_batches(self, now: datetime, force: bool, rows: list[NotificationLogEntry]) -> list[_Batch]:
         batches = []
         for key, group in list(self._groups.items()):
+            if not group.events:  # everything in it was sent once; kept so additions wait for the interval
+                if group.last_sent is None or now >= group.last_sent + timedelta(seconds=self.settings.group_interval):
+                    del self._groups[key]
+                continue
             state = group.state()
             changed = state != group.sent_state
             if not force or not changed:
@@ -290,8 +300,6 @@ class NotificationDispatcher:
                 if event.kind not in REPEATING_KINDS:
                     del group.events[event.key]
             group.sent_state = group.state()
-            if not group.events:
-                del self._groups[key]
         return batches
 
     def _due_escalations(self, now: datetime) -> list[_Batch]:
@@ -302,6 +310,7 @@ class NotificationDispatcher:
         batches = []
         for issue_id in due:
             _, event = self._escalations.pop(issue_id)
+            self._escalated.add(issue_id)
             if issue_id in acknowledged:
                 continue
             for channel in self.settings.escalation_channels:
@@ -309,7 +318,15 @@ class NotificationDispatcher:
         return batches
 
     def _deliver(self, batch: _Batch) -> list[NotificationLogEntry]:
-        message = self._message(self.renderer.render(batch.events, escalation=batch.escalation, repeat=batch.repeat))
+        try:
+            message = self._message(self.renderer.render(batch.events, escalation=batch.escalation,
+                                                         repeat=batch.repeat))
+        except Exception as error:  # a broken (user) template: log it, keep sending the other batches
+            log.exception("rendering a notification for %s failed", batch.channel)
+            first = batch.events[0]
+            return [self._row(self.clock.now(), "failed", "failed", batch.channel, first.kind, first.severity,
+                              first.title, batch.group, batch.events,
+                              f"the template failed: {type(error).__name__}: {error}")]
         result = self.sender.send(batch.channel, message)
         return [self._result_row(batch, message, result)]
 
