@@ -1,0 +1,67 @@
+"""What keeps the dashboard's start fast: the list on the first frame, nothing heavy before it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from dockerforge_tui.core.config import load_config
+from dockerforge_tui.ui.app import make_app
+from dockerforge_tui.ui.screens.containers import ContainersScreen
+from dockerforge_tui.ui.services import DashboardServices
+from dockerforge_tui.ui.widgets.container_table import ContainerTable
+from dockerforge_tui.ui.widgets.engine_status import EngineStatus
+from tests.tui.helpers import in_thread, wait_until
+
+# Modules the dashboard loads only after its first frame (in workers, or on first use).
+AFTER_FIRST_FRAME = ("docker", "requests", "urllib3", "paramiko", "dockerforge_tui.services.issues",
+                     "dockerforge_tui.services.logs", "dockerforge_tui.services.docker.container_actions")
+
+
+def test_building_the_app_loads_nothing_the_first_frame_does_not_need():
+    code = ("import sys\n"
+            "from dockerforge_tui.core.config import load_config\n"
+            "from dockerforge_tui.ui.app import make_app\n"
+            "make_app(load_config(env={}))\n"
+            f"print(','.join(name for name in {AFTER_FIRST_FRAME!r} if name in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_the_issue_store_opens_once_on_first_use_from_any_thread():
+    opened = []
+
+    def open_issues():
+        opened.append(threading.current_thread().name)
+        return object()
+
+    services = DashboardServices(settings=None, engine=None, audit=None, readonly=False, open_issues=open_issues)
+    assert opened == []
+    stores = []
+    threads = [threading.Thread(target=lambda: stores.append(services.issues)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(opened) == 1 and len({id(store) for store in stores}) == 1
+
+
+@pytest.mark.docker
+async def test_the_engine_list_is_on_the_first_frame(containers):
+    container = await in_thread(containers.run, "sleep 300")
+    app = make_app(load_config())
+    early = await in_thread(app._first_list.result, 5)
+    assert early is not None and container.id in {summary.id for summary in early}
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ContainersScreen)
+        table = screen.query_one(ContainerTable)
+        # Shown by the screen's mount, from the early list: no worker had to connect first.
+        assert container.id in table.container_ids
+        assert not screen.query_one(EngineStatus).display
+        await wait_until(pilot, lambda: screen.sub_title.startswith("unix://"), what="the watcher connected")
+        await wait_until(pilot, lambda: table.container(container.id).started_at is not None,
+                         what="the inspect details")
