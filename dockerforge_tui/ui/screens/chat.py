@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
@@ -103,6 +104,12 @@ class ChatScreen(ModalScreen[None]):
         turn: ChatTurn
 
     @dataclass
+    class Failed(Message):
+        """Reading the history or recording a rating failed; ``text`` is the one-line reason."""
+
+        text: str
+
+    @dataclass
     class RatingSaved(Message):
         """A rating reached the history (and the template statistics)."""
 
@@ -120,6 +127,7 @@ class ChatScreen(ModalScreen[None]):
         self._history = history
         self._assistant_factory = assistant_factory
         self._assistant: "Assistant | None" = None
+        self._assistant_lock = threading.Lock()  # the prepare and rating workers may both build it first
         self._not_configured = not_configured
         self.conversation = conversation or conversation_of(chips)
         self._question = question
@@ -169,7 +177,7 @@ class ChatScreen(ModalScreen[None]):
         try:
             turns = self._history.turns(self.conversation)
         except DockerForgeError as error:
-            self.app.call_from_thread(self.notify, error.message, severity="error")
+            self.post_message(self.Failed(_one_line(error)))
             return
         self.post_message(self.HistoryLoaded(turns))
 
@@ -236,17 +244,18 @@ class ChatScreen(ModalScreen[None]):
             if turn.call_id:
                 self._get_assistant().rate(turn.call_id, rating)
         except DockerForgeError as error:
-            self.app.call_from_thread(self.notify, error.message, severity="error")
+            self.post_message(self.Failed(_one_line(error)))
             return
         self.post_message(self.RatingSaved(rated))
 
     def _get_assistant(self) -> "Assistant":
         # Built on first use, in a worker: it may read keys and prices from disk.
-        if self._assistant is None:
-            if self._assistant_factory is None:
-                raise DockerForgeError(self._not_configured or "no AI provider is configured")
-            self._assistant = self._assistant_factory()
-        return self._assistant
+        with self._assistant_lock:
+            if self._assistant is None:
+                if self._assistant_factory is None:
+                    raise DockerForgeError(self._not_configured or "no AI provider is configured")
+                self._assistant = self._assistant_factory()
+            return self._assistant
 
     def _end_failed(self, turn: ChatTurn, error: DockerForgeError) -> None:
         self._save_and_post(replace(turn, outcome=type(error).__name__, error=_one_line(error)))
@@ -353,6 +362,10 @@ class ChatScreen(ModalScreen[None]):
             self._show_counter(turn.error or ("cancelled" + (f" · {usage_line(turn)}" if turn.provider else "")))
         else:
             self._show_counter(turn.error or turn.outcome)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.notify(message.text, severity="error")
 
     @on(RatingSaved)
     async def _rating_saved(self, message: RatingSaved) -> None:
