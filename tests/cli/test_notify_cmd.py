@@ -88,6 +88,12 @@ def test_secret_set_reads_stdin_into_the_encrypted_store(run_cli, monkeypatch):
     secrets = SecretStore(app_paths().config_dir, env={"DOCKERFORGE_AI_PASSPHRASE": "correct horse"})
     if secrets.keyring() is not None:
         pytest.skip("this host has a working OS keyring")
+    monkeypatch.delenv("DOCKERFORGE_AI_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-abc-123\n"))
+    refused = run_cli("notify", "secret", "set", "hook")
+    assert refused.exit_code == 2 and "no passphrase for the encrypted secret store" in refused.stderr
+    assert not (app_paths().config_dir / "notify-secrets.enc").exists()
+    monkeypatch.setenv("DOCKERFORGE_AI_PASSPHRASE", "correct horse")
     monkeypatch.setattr("sys.stdin", io.StringIO("tok-abc-123\n"))
     result = run_cli("notify", "secret", "set", "hook")
     assert result.exit_code == 0 and "stored in the encrypted file" in result.stdout

@@ -216,9 +216,10 @@ def test_issue_store_changes_flow_in_and_an_ignored_issue_stays_quiet(webhook, c
 
 
 def test_disabled_notifications_send_nothing_but_log_it(webhook, clock):
-    notify = make(webhook, clock, enabled=False, group_wait="0s")
-    notify.on_event(issue(1))
-    assert notify.tick() == () and webhook.requests == []
+    notify = make(webhook, clock, enabled=False, group_wait="0s", escalation_channels=["pager"])
+    notify.on_event(issue(1, severity="critical"))
+    at(clock, 3600)
+    assert notify.tick() == () and webhook.requests == []  # no escalation either
     [row] = NotificationLog.for_paths(app_paths()).recent()
     assert (row.outcome, row.reason) == ("suppressed", "disabled")
 

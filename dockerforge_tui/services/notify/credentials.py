@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from dockerforge_tui.core.errors import ConfigError, UsageError
 from dockerforge_tui.core.redaction import is_secret_key
-from dockerforge_tui.services.ai.keys import KEYRING_SERVICE, KeyStore
+from dockerforge_tui.services.ai.keys import KEYRING_SERVICE, PASSPHRASE_VARIABLE, KeyStore, KeyStoreError
 
 REFERENCE = re.compile(r"\{(secret|env):([A-Za-z0-9_.\-]+)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[-?][^}]*)?\}")
 """``{secret:NAME}``, ``{env:NAME}`` and ``${NAME}`` (the loader's form, seen in the raw file)."""
@@ -84,6 +84,15 @@ class SecretStore(KeyStore):
         secrets[name] = key
         self._write_file(secrets)
         return "encrypted file"
+
+    def _require_passphrase(self) -> bytes:
+        passphrase = self._passphrase()
+        if passphrase is None:
+            raise KeyStoreError(
+                "no OS keyring on this host and no passphrase for the encrypted secret store",
+                hint=f"set {PASSPHRASE_VARIABLE} or ai.key_file (a file holding a passphrase; the AI key store "
+                     "uses the same), or reference an environment variable with {env:NAME} in the URL instead")
+        return passphrase
 
     def delete(self, name: str) -> None:
         """Forget secret ``name`` wherever it is stored."""

@@ -1,8 +1,9 @@
 """Deliver a rendered message to a channel through apprise: retries, Retry-After, fallback, rate limits.
 
 A fresh apprise plugin object is made for every attempt from the channel's URL with its
-references resolved, so a secret lives only for the length of one send. An HTML-capable
-plugin (email) gets the HTML body, every other one the text.
+references resolved, so a secret lives only for the length of one send. A plugin whose
+own format is HTML (email) gets the HTML body, every other one the text. Timeouts are
+apprise's (``?cto=`` and ``?rto=`` in the URL change them).
 
 apprise tells its caller only whether a send worked. To honour a server's ``Retry-After``
 (HTTP 429 or 503), :func:`recording_http_answers` notes the status and ``Retry-After`` of
@@ -176,8 +177,6 @@ class ChannelSender:
     resolver: CredentialResolver
     retry: RetryPolicy
     clock: Clock
-    timeout: float = 10.0
-    """Seconds one HTTP request may take (apprise's connect and read timeouts)."""
 
     def send(self, channel: str, message: RenderedMessage) -> DeliveryResult:
         """Send ``message`` to ``channel``, retrying; on failure to its fallback (one hop)."""
@@ -223,9 +222,6 @@ class ChannelSender:
             raise DeliveryError(f"notification channel {channel}: apprise cannot use its URL",
                                 hint="check the URL's scheme and parts (`dockerforge notify test "
                                      f"{channel}` tries it); see docs/NOTIFICATIONS.md")
-        for attribute in ("socket_connect_timeout", "socket_read_timeout"):
-            if hasattr(plugin, attribute):
-                setattr(plugin, attribute, self.timeout)
         # The plugin's own format decides (email: HTML; webhooks and chats: text), or ?format= in the URL.
         resolve_format = getattr(plugin, "resolve_format", None)
         if resolve_format is not None:

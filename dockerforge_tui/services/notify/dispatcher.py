@@ -140,13 +140,13 @@ class NotificationDispatcher:
         now = self.clock.now()
         rows: list[NotificationLogEntry] = []
         with self._lock:
-            self._track_escalation(event, now)
             if not self.settings.channels:
                 return  # notifications are not set up: nothing to send, nothing worth a log row
             if not self.settings.enabled:
                 rows.append(self._row(now, "suppressed", "disabled", None, event.kind, event.severity, event.title,
                                       "-", (event,)))
             else:
+                self._track_escalation(event, now)
                 destinations = self.router.route(event)
                 if not destinations:
                     rows.append(self._row(now, "suppressed", "no_route", None, event.kind, event.severity,
