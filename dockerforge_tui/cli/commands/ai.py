@@ -217,16 +217,23 @@ def _smallest_request(provider: "AIProvider", ctx: CommandContext) -> None:
     from dockerforge_tui.services.ai.usage import UsageLedger, UsageRecord, outcome_of_error
 
     ledger = UsageLedger.in_data_dir(ctx.paths.data_dir)
+
+    def record(row: UsageRecord) -> None:
+        try:
+            ledger.append(row)
+        except OSError as error:  # the test's result matters more than its record
+            print(f"note: could not record the request in {ledger.path}: {error.strerror or error}", file=ctx.stderr)
+
     started = time.monotonic()
     try:
         completion = provider.complete(CompletionRequest.ask("Reply with OK.", max_tokens=1))
     except AIProviderError as error:
-        ledger.append(UsageRecord(time.time(), provider.name, provider.model, 0, 0, None,
-                                  time.monotonic() - started, outcome_of_error(error), max_output_tokens=1))
+        record(UsageRecord(time.time(), provider.name, provider.model, 0, 0, None, time.monotonic() - started,
+                           outcome_of_error(error), max_output_tokens=1))
         raise
-    ledger.append(UsageRecord(time.time(), completion.provider, completion.model, completion.usage.input_tokens,
-                              completion.usage.output_tokens, completion.cost_usd, completion.latency_s, "ok",
-                              max_output_tokens=1))
+    record(UsageRecord(time.time(), completion.provider, completion.model, completion.usage.input_tokens,
+                       completion.usage.output_tokens, completion.cost_usd, completion.latency_s, "ok",
+                       max_output_tokens=1))
 
 
 def _run_key_set(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -376,7 +383,8 @@ def _run_usage(args: argparse.Namespace, ctx: CommandContext) -> int:
         table = [header] + [
             (row.key, str(row.requests), str(row.ok), str(row.errors), str(row.cancelled), str(row.refused_budget),
              f"{row.input_tokens:,}", f"{row.output_tokens:,}",
-             f"${row.cost_usd:.4f}" + ("*" if row.unpriced else ""), f"{row.mean_latency_s:.2f}s") for row in rows]
+             f"${row.cost_usd:.4f}" + ("*" if row.unpriced else ""),
+             f"{row.mean_latency_s:.2f}s" if row.ok + row.cancelled else "-") for row in rows]
         widths = [max(len(line[column]) for line in table) for column in range(len(header))]
         for line in table:
             print("  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)

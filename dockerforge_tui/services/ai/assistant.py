@@ -34,6 +34,7 @@ No Textual, no argparse, no printing here: the CLI prints, the chat pane posts m
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 import uuid
@@ -248,11 +249,14 @@ class _CallRecorder:
         outcome = normalise_outcome(record.outcome)
         # A stream's own clock starts when its first chunk is there; the user waited since the call began.
         latency = time.monotonic() - self.started if outcome in ("ok", OUTCOME_CANCELLED) else record.latency_s
-        self.ledger.append(replace(
-            record, outcome=outcome, latency_s=max(record.latency_s, latency), call_id=self.call_id,
-            template_id=self.prepared.template_id, template_version=self.prepared.template_version,
-            estimated_cost_usd=self.estimates.get(record.provider),
-            max_output_tokens=self.prepared.request.max_tokens, input_budget=self.prepared.input_budget))
+        try:
+            self.ledger.append(replace(
+                record, outcome=outcome, latency_s=max(record.latency_s, latency), call_id=self.call_id,
+                template_id=self.prepared.template_id, template_version=self.prepared.template_version,
+                estimated_cost_usd=self.estimates.get(record.provider),
+                max_output_tokens=self.prepared.request.max_tokens, input_budget=self.prepared.input_budget))
+        except OSError as error:  # a full disk must not cost the user the answer already paid for
+            log.warning("could not record an AI request in %s: %s", self.ledger.path, error)
 
     def refused(self, provider: AIProvider, outcome: str) -> None:
         """Record a request that was not sent (over budget, or cancelled before it left)."""
@@ -279,8 +283,6 @@ class Assistant:
                  patterns: Callable[[], "PatternSet | None"] | None = None, cache_dir: "Path | None" = None,
                  template_folders: Sequence["Path"] | None = None, clock: Callable[[], float] = time.time,
                  discover_ollama: bool = True) -> None:
-        import os
-
         self.settings = settings
         self.connect = connect
         self.keys: Any = keys if keys is not None else _EnvironmentKeys(env)
@@ -547,8 +549,6 @@ class _EnvironmentKeys:
     """The API keys of the environment only (an assistant given no key store)."""
 
     def __init__(self, env: Mapping[str, str] | None) -> None:
-        import os
-
         self.env = dict(os.environ if env is None else env)
 
     def get(self, provider: str) -> str | None:
