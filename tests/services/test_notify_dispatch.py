@@ -257,3 +257,18 @@ def test_a_broken_user_template_is_logged_and_the_other_groups_still_go(webhook,
     rows = notify.tick()
     assert sorted(row.outcome for row in rows) == ["failed", "sent"] and len(webhook.requests) == 1
     assert "the template failed: TemplateAssertionError" in next(row.detail for row in rows if row.outcome == "failed")
+
+
+def test_acknowledging_in_the_issue_store_stops_escalation_too(webhook, clock):
+    notify = make(webhook, clock, escalation_channels=["pager"], escalate_after="15m", group_wait="0s")
+    store = IssueStore.for_paths(app_paths())
+    observations = [Observation(source="state", category=category, severity="critical", pattern_id=f"state.{category}",
+                                container=ContainerRef(f"c{n}", f"app-{n}"), message=f"{category} in app-{n}",
+                                timestamp=START) for n, category in enumerate(("restart_loop", "unhealthy"))]
+    notify.on_issue_changes(store.record(observations, START))
+    notify.tick()
+    looping, unhealthy = sorted(store.list(), key=lambda found: found.category)
+    store.acknowledge(looping.id)  # the Issues screen, or `dockerforge issues ack`
+    at(clock, 900)
+    notify.tick()
+    assert titles(webhook, "/pager") == [f"[CRITICAL] {unhealthy.title} (app-1)"]

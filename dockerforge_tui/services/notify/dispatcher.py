@@ -10,7 +10,8 @@ an addition right after a message still waits for the interval). A user's quiet 
 hold a group back (it goes out when they allow); a failed channel is retried and falls
 back (:mod:`.delivery`). A critical issue that stays unacknowledged for
 ``escalate_after`` goes to the ``escalation_channels``; :meth:`acknowledge` (the
-dashboard) or ``dockerforge notify ack`` (through the log file) stops that.
+dashboard) or ``dockerforge notify ack`` (through the log file) stops that, and so does
+acknowledging or resolving the issue in the issue store.
 
 Producers call :meth:`on_issue_changes`, :meth:`on_issue_resolved` or :meth:`on_event`
 from any thread; whoever owns the dispatcher calls :meth:`tick` regularly (every
@@ -21,13 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dockerforge_tui.core.config.models import NotificationSettings
-from dockerforge_tui.core.errors import ConfigError
+from dockerforge_tui.core.errors import ConfigError, DockerForgeError
 from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.issues.models import severity_rank
 from dockerforge_tui.services.notify.clock import Clock, SystemClock
@@ -101,7 +102,7 @@ class NotificationDispatcher:
 
     def __init__(self, settings: NotificationSettings, *, sender: ChannelSender, log_store: NotificationLog,
                  renderer: MessageRenderer | None = None, redactor: Redactor | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, issue_status: Callable[[str], str | None] | None = None) -> None:
         for name in settings.group_by:
             if name not in GROUP_FIELDS and not (name.startswith(LABEL_PREFIX) and len(name) > len(LABEL_PREFIX)):
                 raise ConfigError(f"notifications.group_by: unknown field {name!r}",
@@ -120,6 +121,9 @@ class NotificationDispatcher:
         self._escalated: set[str] = set()
         """Issues whose escalation is over (sent, or acknowledged in time): later occurrences do not restart it."""
         self._send_lock = threading.Lock()
+        self._issue_status = issue_status
+        """An issue's status in the issue store (None when it is not there): acknowledging or resolving
+        it there (the Issues screen, ``dockerforge issues ack``) stops its escalation too."""
 
     # --- intake ---------------------------------------------------------------------------------------
 
@@ -313,6 +317,9 @@ class NotificationDispatcher:
             self._escalated.add(issue_id)
             if issue_id in acknowledged:
                 continue
+            status = self._issue_status(issue_id) if self._issue_status is not None else None
+            if status is not None and status != "open":  # acknowledged, resolved or ignored there
+                continue
             for channel in self.settings.escalation_channels:
                 batches.append(_Batch(channel, f"{channel}|escalation|issue={issue_id}", (event,), escalation=True))
         return batches
@@ -416,4 +423,19 @@ def build_dispatcher(settings: "Settings", paths: "AppPaths", env: Mapping[str, 
         log_store=NotificationLog.for_paths(paths, notify_settings.log_max_entries),
         renderer=MessageRenderer(notify_settings.locale, paths.config_dir),
         redactor=redactor or Redactor(settings.redaction.values, settings.redaction.key_patterns),
-        clock=clock)
+        clock=clock, issue_status=_issue_status_in(paths))
+
+
+def _issue_status_in(paths: "AppPaths") -> Callable[[str], str | None]:
+    """Looks an issue's status up in the issue store of ``paths`` (None when it is not there)."""
+    from dockerforge_tui.services.issues.store import IssueStore
+
+    store = IssueStore.for_paths(paths)
+
+    def status(issue_id: str) -> str | None:
+        try:
+            return store.get(issue_id).status
+        except DockerForgeError:  # not there (pruned, or never recorded): only the log's acknowledgements count
+            return None
+
+    return status
