@@ -175,3 +175,20 @@ def test_reject_unknown_ids_and_empty_lists(run_cli, store):
     assert run_cli("fix", "list", "--status", "nonsense").exit_code == 2
     assert run_cli("fix", "apply", proposal.id, "--verify-seconds", "-1").exit_code == 2
     assert run_cli("fix", "propose", "web", "--tail", "0").exit_code == 2
+
+
+def test_rejecting_an_ai_fix_is_recorded_against_its_call(run_cli, store):
+    from dockerforge_tui.services.ai.usage import UsageLedger, UsageRecord
+    from dockerforge_tui.services.fixes import FixService
+
+    ledger = UsageLedger.in_data_dir(app_paths().data_dir)
+    ledger.append(UsageRecord(timestamp=time.time(), provider="none", model="none", input_tokens=1, output_tokens=1,
+                              cost_usd=None, latency_s=0.1, outcome="ok", call_id="call-42", template_id="diagnose",
+                              template_version=2))
+    proposal = FixService(store, None).propose_from_ai("- restart web\n- check the disk", "web",
+                                                       template="diagnose", template_version=2, call_id="call-42")
+    assert [operation.kind for operation in proposal.operations] == ["restart"]
+    shown = run_cli("fix", "show", proposal.id)
+    assert "Source: ai diagnose v2" in shown.stdout and "never run" in shown.stdout
+    assert run_cli("fix", "reject", proposal.id).exit_code == 0
+    assert ledger.feedback()["call-42"].fix_accepted is False

@@ -311,7 +311,8 @@ def _run_rollback(args: argparse.Namespace, ctx: CommandContext) -> int:
 def _run_reject(args: argparse.Namespace, ctx: CommandContext) -> int:
     from dockerforge_tui.services.fixes import FixService
 
-    service = FixService(_store(ctx), None)  # rejecting touches no engine
+    service = FixService(_store(ctx), None,  # rejecting touches no engine
+                         ai_outcome=lambda call_id, accepted: _record_ai_outcome(ctx, call_id, accepted))
     proposal = service.reject(args.fix_id)
     print(f"fix {proposal.id} rejected", file=ctx.stdout)
     return int(ExitCode.OK)
