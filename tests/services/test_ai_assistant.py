@@ -207,6 +207,26 @@ def test_version_choice_by_number_default_and_errors():
     assert "The operator asks: exit 137?" in v2.render(container="web", context="ctx", question="exit 137?")[1]
 
 
+def test_template_files_with_jinja_errors_name_the_file_and_line(tmp_path):
+    from dockerforge_tui.services.ai.prompts import parse_template
+
+    broken = tmp_path / "probe.v1.md"
+    broken.write_text("---\nid: probe\nversion: 1\nvariables: [question]\n---\nline one\n{% if question %}\n")
+    with pytest.raises(PromptTemplateError, match=r"probe.v1.md:\d+: invalid template"):
+        parse_template(broken)
+    broken.write_text("---\nid: probe\nversion: 1\nvariables: [question]\noptional: [context]\n---\n{{ question }}\n")
+    with pytest.raises(PromptTemplateError, match="optional variable context is not listed under 'variables'"):
+        parse_template(broken)
+    broken.write_text("---\nid: probe\nversion: 1\nvariables: [question]\n---\n{{ question.missing.deeper }}\n")
+    with pytest.raises(PromptTemplateError, match="prompt template probe@v1: 'str object' has no attribute 'missing'"):
+        parse_template(broken).render(question="q")
+    with pytest.raises(UsageError, match="needs a question"):
+        Assistant(settings_for(provider="ollama"), connect=None, env={}).prepare(None, container="web",
+                                                                                 template="ask")
+    with pytest.raises(UsageError, match="nothing to ask"):
+        Assistant(settings_for(provider="ollama"), connect=None, env={}).prepare(None)
+
+
 # --------------------------------------------------------------------------- ledger, stats, feedback
 
 
