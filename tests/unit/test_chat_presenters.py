@@ -25,6 +25,9 @@ def test_the_counter_before_and_after():
     assert present.usage_line(turn) == "claude/m: 1,500 in / 20 out, $0.0042"
     assert present.turn_meta(turn) == "claude/m: 1,500 in / 20 out, $0.0042 · rated -1"
     assert present.turn_meta(ChatTurn("web", "why?", outcome="cancelled")) == "cancelled"
+    assert present.turn_meta(ChatTurn("web", "why?", outcome="cancelled", provider="claude")) == \
+        "cancelled (claude reported no usage)"
+    assert present.turn_meta(ChatTurn("web", "why?", outcome="streaming")) == "writing…"
     failed = ChatTurn("web", "why?", outcome="AIAuthenticationError", error="claude: invalid x-api-key")
     assert present.turn_meta(failed) == "claude: invalid x-api-key"
     assert present.question_line(ChatTurn("web", "why?", attached=("container web",))) == "› why?  [container web]"

@@ -64,13 +64,22 @@ def usage_line(turn: ChatTurn) -> str:
     return f"{who}: {turn.input_tokens:,} in / {turn.output_tokens:,} out, {money(turn.cost)}"
 
 
+def has_usage(turn: ChatTurn) -> bool:
+    """The provider reported tokens for this turn."""
+    return bool(turn.input_tokens or turn.output_tokens)
+
+
 def turn_meta(turn: ChatTurn) -> str:
     """The line under an answer: who answered, usage, the outcome when not ok, the rating."""
     parts = []
-    if turn.outcome == "ok" or turn.provider:
+    if turn.outcome == "streaming":
+        parts.append("writing…")
+    elif turn.outcome == "ok" or (turn.provider and has_usage(turn)):
         parts.append(usage_line(turn))
     if turn.outcome == "cancelled":
-        parts.append("cancelled")
+        # A stream cut short may not have reported its tokens: say so rather than "0 in / 0 out, free".
+        parts.append("cancelled" if has_usage(turn) or not turn.provider else
+                     f"cancelled ({turn.provider} reported no usage)")
     elif turn.outcome not in ("ok", "streaming"):
         parts.append(turn.error or turn.outcome)
     if turn.rating:

@@ -36,7 +36,7 @@ from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.ai.base import CancelToken
 from dockerforge_tui.services.ai.chat_history import ChatHistory, ChatTurn
 from dockerforge_tui.ui.presenters.chat import (
-    ContextChip, conversation_of, estimate_line, finding_question, money, usage_line,
+    ContextChip, conversation_of, estimate_line, finding_question, money, turn_meta, usage_line,
 )
 from dockerforge_tui.ui.screens.confirm import ConfirmScreen
 from dockerforge_tui.ui.widgets.chat_chips import ContextChips
@@ -359,7 +359,7 @@ class ChatScreen(ModalScreen[None]):
             session = f" · this session {money(self._session_cost)}" if self._session_cost else ""
             self._show_counter(usage_line(turn) + session)
         elif turn.outcome == "cancelled":
-            self._show_counter(turn.error or ("cancelled" + (f" · {usage_line(turn)}" if turn.provider else "")))
+            self._show_counter(turn.error or turn_meta(turn))
         else:
             self._show_counter(turn.error or turn.outcome)
 
