@@ -211,6 +211,10 @@ async def test_ask_ai_why_from_a_finding_runs_the_analysis_and_shows_its_parts(d
             assert "**Summary:** shop-api runs out of memory." in source
             assert "**Proposed fixes:**\n1. Raise the limit" in source
 
+            pane.query_one("#chat-chips").focus()
+            await pilot.press("right", "delete")  # the container chip: the finding (and so its container) stays
+            assert [chip.kind for chip in pane.chips] == ["finding"]
+
             # w on the container's detail asks the same about the container itself
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is issues, what="back on the issues")

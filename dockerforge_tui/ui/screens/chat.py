@@ -373,6 +373,10 @@ class ChatScreen(ModalScreen[None]):
 
     @on(ContextChips.ChipRemoved)
     def _chip_removed(self, message: ContextChips.ChipRemoved) -> None:
+        if message.chip.kind == "container" and any(chip.kind == "finding" for chip in self.chips):
+            # The pipeline reads the container a finding was seen in: say so rather than surprise.
+            self.notify("the finding still brings its container's state and logs; remove it too to leave them out",
+                        severity="information")
         if not self.chips:
             self.query_one("#chat-input", Input).focus()
 
