@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from dockerforge_tui.core.errors import DockerAPIError
+from dockerforge_tui.core.errors import DockerAPIError, UsageError
 from dockerforge_tui.services.audit import AuditLog, ReadOnlyError
 from dockerforge_tui.services.fixes import (
     ContainerChanges, FixEngine, FixService, FixStore, Recreate, Restart, ScaleService, Stop, VerificationPlan,
@@ -254,10 +254,16 @@ def test_read_only_mode_refuses_and_leaves_the_container_alone(docker_client, co
     before = inspect(docker_client, container.name)["State"]["StartedAt"]
     service = FixService(FixStore(tmp_path / "ro.json"), FixEngine(docker_client.api, audit=audit, readonly=True))
     proposal = service.store.save(manual_proposal(container.name, [Restart(container.name)], "restart"))
-    result = service.apply(proposal)
-    assert isinstance(result.error, ReadOnlyError) and result.proposal.status == "rolled_back"
+    with pytest.raises(ReadOnlyError):
+        service.apply(proposal)
+    assert service.apply(proposal, dry_run=True).ok  # looking is allowed
     assert inspect(docker_client, container.name)["State"]["StartedAt"] == before
-    assert audit.tail(1)[0].outcome == "refused"
+    assert service.store.get(proposal.id).status == "proposed"
+    # A fix already being applied (by another worker or process) is not applied twice.
+    service.engine.readonly = False
+    service.store.claim(proposal.id, ["proposed"], "applying")
+    with pytest.raises(UsageError, match="is applying"):
+        service.apply(proposal)
 
 
 @pytest.mark.slow

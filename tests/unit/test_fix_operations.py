@@ -473,3 +473,20 @@ def test_events_reach_subscribers_and_a_broken_one_is_ignored(tmp_path):
     with pytest.raises(UsageError, match="nothing to roll back"):
         service.rollback(proposal.id)
     assert len(seen) == 1
+
+
+def test_an_issues_suggested_actions_become_operations():
+    from dockerforge_tui.services.fixes.proposals import operations_for_action
+    from dockerforge_tui.services.issues.models import SuggestedAction
+
+    def action(kind, **params):
+        return SuggestedAction(kind, tuple(params.items()), kind)
+
+    assert operations_for_action(action("restart", container="web")) == (Restart("web"),)
+    assert operations_for_action(action("recreate_with_memory", container="web", memory=MIB)) == (
+        Recreate("web", ContainerChanges(memory=MIB)),)
+    assert operations_for_action(action("update_restart_policy", container="web", policy="on-failure",
+                                        max_retries=5)) == (UpdateResources("web", restart_policy="on-failure:5"),)
+    assert operations_for_action(action("free_port", port=80, protocol="tcp", holder_container="old")) == (
+        FreePort(80, "old"),)
+    assert operations_for_action(action("free_port", port=80, holder_pid=12)) == ()

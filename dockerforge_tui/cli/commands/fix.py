@@ -17,7 +17,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dockerforge_tui.cli.commands.common import confirm, connect_engine, redactor_for
+from dockerforge_tui.cli.commands.common import confirm, connect_engine, issue_store, redactor_for, user_pattern_set
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
 from dockerforge_tui.core.errors import DockerForgeError, ExitCode, UsageError, UserAbortError
@@ -112,8 +112,10 @@ def _service(ctx: CommandContext, connection: "EngineConnection", running_second
     audit = AuditLog(audit_path(ctx.paths.data_dir), max_bytes=settings.audit.max_bytes,
                      backup_count=settings.audit.backup_count)
     engine = FixEngine(connection, audit=audit, readonly=settings.ui.readonly)
-    return FixService(_store(ctx), engine, redactor=redactor_for(settings), running_seconds=running_seconds,
-                      ai_outcome=lambda call_id, accepted: _record_ai_outcome(ctx, call_id, accepted))
+    redactor = redactor_for(settings)
+    return FixService(_store(ctx), engine, redactor=redactor, running_seconds=running_seconds,
+                      ai_outcome=lambda call_id, accepted: _record_ai_outcome(ctx, call_id, accepted),
+                      patterns=user_pattern_set(ctx), issues=issue_store(ctx, redactor))
 
 
 def _record_ai_outcome(ctx: CommandContext, call_id: str, accepted: bool) -> None:

@@ -53,15 +53,13 @@ class FixEngine:
             return dict(self.api.inspect_container(reference))
 
     def exists(self, reference: str) -> bool:
-        """True when a container with this name or id exists."""
+        """True when a container with this name or id exists (other engine errors raise)."""
+        from dockerforge_tui.core.errors import NotFoundError
+
         try:
             self.inspect(reference)
-        except Exception as error:  # noqa: BLE001 - only NotFound means "no"; others re-raise below
-            from dockerforge_tui.core.errors import NotFoundError
-
-            if isinstance(error, NotFoundError):
-                return False
-            raise
+        except NotFoundError:
+            return False
         return True
 
     def image_id(self, reference: str) -> str | None:

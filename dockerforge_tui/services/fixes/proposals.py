@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from dockerforge_tui.core.errors import UsageError
 from dockerforge_tui.core.yaml_data import load_yaml
 from dockerforge_tui.services.fixes.operations import (
-    Operation, Risk, operation_from_dict, risk_rank,
+    FreePort, Operation, Recreate, Restart, Risk, UpdateResources, operation_from_dict, risk_rank,
 )
+from dockerforge_tui.services.fixes.recreate import ContainerChanges
 from dockerforge_tui.services.issues.fingerprint import fingerprint_hash, issue_id
 from dockerforge_tui.services.issues.recommend import format_bytes, port_from_message, port_holders
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.states import ContainerState
-    from dockerforge_tui.services.issues.models import Observation
+    from dockerforge_tui.services.issues.models import Observation, SuggestedAction
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 MIB = 1024 * 1024
@@ -406,3 +407,23 @@ def manual_proposal(container: str, operations: Iterable[Operation], summary: st
                     containers=tuple(dict.fromkeys([container, *selection])), operations=operations,
                     verification=VerificationPlan((container,), seconds), source=FixSource("manual"),
                     created_at=now).with_status("proposed", now, "written by hand")
+
+
+def operations_for_action(action: "SuggestedAction") -> tuple[Operation, ...]:
+    """The operations of an issue's suggested action (``issues show`` lists them); none when it cannot be run.
+
+    ``free_port`` held by a host process, not a container, has no operation: DockerForge
+    does not kill host processes.
+    """
+    container = action.param("container")
+    if action.kind == "restart" and container:
+        return (Restart(str(container)),)
+    if action.kind == "recreate_with_memory" and container and action.param("memory"):
+        return (Recreate(str(container), ContainerChanges(memory=int(action.param("memory") or 0))),)
+    if action.kind == "update_restart_policy" and container:
+        policy = f"{action.param('policy') or 'on-failure'}:{action.param('max_retries') or 5}"
+        return (UpdateResources(str(container), restart_policy=policy),)
+    if action.kind == "free_port" and action.param("holder_container") and action.param("port"):
+        return (FreePort(int(action.param("port") or 0), str(action.param("holder_container")),
+                         str(action.param("protocol") or "tcp")),)
+    return ()

@@ -43,6 +43,7 @@ from dockerforge_tui.services.fixes.verify import VerificationResult, verify
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.states import ContainerState
     from dockerforge_tui.services.issues.models import Observation
+    from dockerforge_tui.services.issues.store import IssueStore
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class FixService:
     running_seconds: float | None = None
     ai_outcome: Callable[[str, bool], Any] | None = None
     patterns: Any = None
+    issues: "IssueStore | None" = None
+    """Where the observations a fresh analysis finds are recorded (so a proposal's issue id resolves)."""
     listeners: list[FixListener] = field(default_factory=list)
 
     def _connected(self) -> FixEngine:
@@ -148,6 +151,11 @@ class FixService:
                 raise NotFoundError(f"no container named or with id {container!r}",
                                     hint="list containers with `docker ps -a`")
             observations = self._analyse(target, states, tail)
+            if self.issues is not None and observations:
+                try:
+                    self.issues.record(observations)
+                except (DockerForgeError, OSError) as error:  # the proposals matter more than the bookkeeping
+                    log.warning("could not record the issues of %s: %s", target.name, error)
         # One finding often has several witnesses (the OOM flag, exit code 137, a log line): one proposal per
         # container and rule, checking that none of their patterns comes back.
         merged: dict[tuple[str, str | None], Proposal] = {}
@@ -254,17 +262,27 @@ class FixService:
             raise UsageError(f"fix {proposal.id} is {proposal.status}: it cannot be applied now",
                              hint="roll it back first (`dockerforge fix rollback ID`) or propose a new fix")
         require_safe(proposal.operations, proposal.containers, options)
+        engine = self._connected()
+        if engine.readonly and not dry_run:
+            from dockerforge_tui.services.audit import READONLY_HINT, ReadOnlyError
+
+            raise ReadOnlyError(f"read-only mode: refusing to apply fix {proposal.id}", hint=READONLY_HINT)
         if dry_run:
             steps = tuple(f"{index}{'' if len(plan) == 1 else chr(ord('a') + part)}. {step}"
                           for index, operation in enumerate(proposal.operations, 1)
                           for plan in [operation.plan()] for part, step in enumerate(plan))
             return ApplyResult(replace(proposal, preview=self.preview(proposal)), dry_run=True, steps=steps)
 
-        captured = [operation.capture(self._connected()) for operation in proposal.operations]
+        previous = proposal.status
+        proposal = self.store.claim(proposal.id, APPLICABLE_STATUSES, "applying")
+        try:
+            captured = [operation.capture(engine) for operation in proposal.operations]
+        except DockerForgeError as error:  # nothing changed yet: back to where it was
+            self.store.set_status(proposal.id, previous, f"not applied: {error.message}")
+            raise
         applied: list[dict[str, Any]] = [{} for _ in proposal.operations]
         started_at = datetime.now(timezone.utc)
         self.store.save_rollback(proposal.id, RollbackData(tuple(captured), tuple(applied), started_at))
-        proposal = self.store.set_status(proposal.id, "applying")
         steps: list[str] = []
 
         def step(text: str) -> None:

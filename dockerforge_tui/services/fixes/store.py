@@ -101,6 +101,23 @@ class FixStore:
             table.update(proposal.to_dict(), doc_ids=[document.doc_id])
             return proposal
 
+    def claim(self, id_or_prefix: str, allowed: Iterable[str], status: str, note: str = "") -> Proposal:
+        """Move a proposal to ``status`` only if it is in one of ``allowed`` now, in one transaction.
+
+        Two workers applying the same fix: the second gets :class:`UsageError` instead of
+        running it twice.
+        """
+        with self._database.transaction() as db:
+            table = db.table(TABLE)
+            document = self._find(table, id_or_prefix)
+            current = Proposal.from_dict(document)
+            if current.status not in set(allowed):
+                raise UsageError(f"fix {current.id} is {current.status}: it cannot be {status.replace('_', ' ')} now",
+                                 hint="see its history with `dockerforge fix show " + current.id + "`")
+            proposal = current.with_status(status, None, note)
+            table.update(proposal.to_dict(), doc_ids=[document.doc_id])
+            return proposal
+
     def save_rollback(self, id_or_prefix: str, data: RollbackData) -> None:
         """Keep what a rollback needs; called before the first change and after every step."""
         with self._database.transaction() as db:
