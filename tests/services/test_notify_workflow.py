@@ -1,8 +1,9 @@
 """The notification side of the fix workflow: each step reaches a local SMTP server and a local webhook, once.
 
 An out-of-memory issue is recorded in the real issue store and keeps recurring; a fix
-is proposed, applied, and the issue resolved. Both channels get one message per step and
-no duplicate inside the group interval (the recurrences add nothing new).
+is proposed, applied and verified, the issue resolved, and the fix rolled back, through the
+fix service's own event objects. Both channels get one message per step and no duplicate
+inside the group interval (the recurrences add nothing new).
 """
 
 from __future__ import annotations
@@ -13,19 +14,14 @@ from datetime import datetime, timedelta, timezone
 from dockerforge_tui.core.config import Settings
 from dockerforge_tui.core.paths import app_paths
 from dockerforge_tui.services.issues import IssueStore
+from dockerforge_tui.services.fixes.operations import UpdateResources
+from dockerforge_tui.services.fixes.proposals import manual_proposal
+from dockerforge_tui.services.fixes.service import FixEvent
 from dockerforge_tui.services.issues.models import ContainerRef, Evidence, Observation
 from dockerforge_tui.services.notify import ManualClock, build_dispatcher
 from tests.support.notify_servers import SMTPServer, WebhookServer
 
 START = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
-
-
-class FixEvent:
-    """What the fix service hands over: a plain object with the event's attributes."""
-
-    def __init__(self, kind: str, fix_id: str, summary: str, severity: str = "info") -> None:
-        self.kind, self.fix_id, self.summary, self.severity = kind, fix_id, summary, severity
-        self.container, self.project, self.risk = "shop/db", "shop", "medium"
 
 
 def test_every_step_of_a_fix_reaches_email_and_webhook_once():
@@ -53,22 +49,28 @@ def test_every_step_of_a_fix_reaches_email_and_webhook_once():
             step(second)
             notify.on_issue_changes(store.record([replace(oom, timestamp=clock.now())], clock.now()))
         step(60)
-        notify.on_event(FixEvent("fix_proposed", "fx1", "Raise the memory limit of shop/db to 256MiB", "critical"))
+        fix = manual_proposal("shop/db", [UpdateResources("shop-db-1", memory=256 * 2**20)],
+                              "Raise the memory limit of shop/db to 256MiB")
+        notify.on_fix_event(FixEvent("proposed", fix))  # what FixService.subscribe delivers
         step(120)
-        notify.on_event(FixEvent("fix_applied", "fx1", "Raise the memory limit of shop/db to 256MiB"))
+        notify.on_fix_event(FixEvent("applied", fix))  # verification still running: nothing new to tell
+        notify.on_fix_event(FixEvent("succeeded", fix))
         [issue] = store.list()
         notify.on_issue_resolved(store.resolve(issue.id, clock.now()))
-        for second in range(150, 1000, 30):
+        for second in range(150, 600, 30):
+            step(second)
+        notify.on_fix_event(FixEvent("rolled_back", fix))  # a person asked for the rollback
+        for second in range(600, 1500, 30):
             step(second)
 
+        fix_title = "Raise the memory limit of shop/db to 256MiB (shop/db)"
         subjects = [message["Subject"] for message in smtp.messages]
-        assert subjects == ["[CRITICAL] Out of memory in db (shop/db)",
-                            "[FIX PROPOSED] Raise the memory limit of shop/db to 256MiB (shop/db)",
-                            "[RESOLVED] Out of memory in db (shop/db)",
-                            "[FIX APPLIED] Raise the memory limit of shop/db to 256MiB (shop/db)"], subjects
+        assert subjects == ["[CRITICAL] Out of memory in db (shop/db)", f"[FIX PROPOSED] {fix_title}",
+                            "[RESOLVED] Out of memory in db (shop/db)", f"[FIX APPLIED] {fix_title}",
+                            f"[FIX ROLLED BACK] {fix_title}"], subjects
         assert [request.json()["title"] for request in webhook.requests] == subjects
         proposal = webhook.requests[1].json()["message"]
-        assert "dockerforge fix apply fx1" in proposal and "dockerforge fix show fx1" in proposal
+        assert f"dockerforge fix apply {fix.id}" in proposal and "memory limit 256MiB" in proposal
     finally:
         smtp.stop()
         webhook.stop()

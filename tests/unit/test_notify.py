@@ -14,7 +14,7 @@ from dockerforge_tui.services.notify.credentials import (
     CredentialResolver, SecretStore, channel_urls_as_written, check_channel_url, references,
 )
 from dockerforge_tui.services.notify.delivery import RetryPolicy, parse_retry_after
-from dockerforge_tui.services.notify.events import NotificationEvent, event_from_object
+from dockerforge_tui.services.notify.events import NotificationEvent, event_from_fix_event, event_from_object
 from dockerforge_tui.services.notify.routing import Destination, Router, check_settings
 from dockerforge_tui.services.notify.templates import MessageRenderer
 from tests.support.notify_servers import MemoryKeyring
@@ -53,7 +53,8 @@ def test_group_message_has_a_section_per_kind_and_severity_styling():
 
 def test_every_kind_renders():
     renderer = MessageRenderer()
-    for kind in ("issue_opened", "issue_resolved", "fix_proposed", "fix_applied", "fix_failed", "anomaly", "report"):
+    for kind in ("issue_opened", "issue_resolved", "fix_proposed", "fix_applied", "fix_failed", "fix_rolled_back",
+                 "anomaly", "report"):
         message = renderer.render([event_from_object({"kind": kind, "title": "T", "fix_id": "f1"})])
         assert message.subject and message.text.endswith("Sent by DockerForge.\n") and "<html>" in message.html
 
@@ -231,3 +232,19 @@ def test_generic_event_objects_need_only_a_known_kind():
 
 def test_default_settings_have_no_channels_and_validate():
     assert Settings().notifications.channels == {} and Settings().notifications.group_by == ["category", "container"]
+
+
+def test_fix_service_events_map_to_kinds_and_risk_to_severity():
+    from types import SimpleNamespace
+
+    proposal = SimpleNamespace(id="fx1", summary="Restart web", container="shop/web", risk="medium", operations=(),
+                               category="crash", issue_id="i9", advice=("check the disk",))
+    made = {kind: event_from_fix_event(SimpleNamespace(kind=kind, proposal=proposal, message="why"))
+            for kind in ("proposed", "applied", "succeeded", "failed", "rolled_back", "rejected")}
+    assert {kind: (found.kind, found.severity) for kind, found in made.items() if found} == {
+        "proposed": ("fix_proposed", "warning"), "succeeded": ("fix_applied", "warning"),
+        "failed": ("fix_failed", "error"), "rolled_back": ("fix_rolled_back", "warning")}
+    assert made["applied"] is None and made["rejected"] is None
+    proposed = made["proposed"]
+    assert (proposed.key, proposed.project, proposed.issue_id) == ("fix:fx1", "shop", "i9")
+    assert "(advice, not run) check the disk" in MessageRenderer().render([proposed]).text

@@ -325,8 +325,8 @@ class NotifyRouteSettings(_Section):
     severity: str | None = None
     """Lowest severity matched (info, warning, error, critical); null matches all."""
     kinds: list[str] = Field(default_factory=list)
-    """Event kinds matched (issue_opened, issue_resolved, fix_proposed, fix_applied, fix_failed, anomaly,
-    report); empty matches all."""
+    """Event kinds matched (issue_opened, issue_resolved, fix_proposed, fix_applied, fix_failed,
+    fix_rolled_back, anomaly, report); empty matches all."""
     categories: list[str] = Field(default_factory=list)
     """Issue categories matched (out_of_memory, ...; shell-style wildcards); empty matches all."""
     containers: list[str] = Field(default_factory=list)

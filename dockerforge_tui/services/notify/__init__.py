@@ -11,7 +11,8 @@ from dockerforge_tui.services.notify.clock import Clock, ManualClock, SystemCloc
 from dockerforge_tui.services.notify.delivery import ChannelSender, DeliveryResult, RetryPolicy
 from dockerforge_tui.services.notify.dispatcher import NotificationDispatcher, build_dispatcher
 from dockerforge_tui.services.notify.events import (
-    EVENT_KINDS, NotificationEvent, event_from_issue_change, event_from_object, event_from_resolved_issue,
+    EVENT_KINDS, NotificationEvent, event_from_fix_event, event_from_issue_change, event_from_object,
+    event_from_resolved_issue,
 )
 from dockerforge_tui.services.notify.log import REASONS, NotificationLog, NotificationLogEntry
 from dockerforge_tui.services.notify.templates import MessageRenderer, RenderedMessage
@@ -32,6 +33,7 @@ __all__ = [
     "RetryPolicy",
     "SystemClock",
     "build_dispatcher",
+    "event_from_fix_event",
     "event_from_issue_change",
     "event_from_object",
     "event_from_resolved_issue",

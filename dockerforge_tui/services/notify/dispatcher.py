@@ -13,7 +13,7 @@ back (:mod:`.delivery`). A critical issue that stays unacknowledged for
 dashboard) or ``dockerforge notify ack`` (through the log file) stops that, and so does
 acknowledging or resolving the issue in the issue store.
 
-Producers call :meth:`on_issue_changes`, :meth:`on_issue_resolved` or :meth:`on_event`
+Producers call :meth:`on_issue_changes`, :meth:`on_issue_resolved`, :meth:`on_fix_event` or :meth:`on_event`
 from any thread; whoever owns the dispatcher calls :meth:`tick` regularly (every
 second is plenty) and it sends what is due. Time comes from the injected clock.
 """
@@ -34,7 +34,7 @@ from dockerforge_tui.services.issues.models import severity_rank
 from dockerforge_tui.services.notify.clock import Clock, SystemClock
 from dockerforge_tui.services.notify.delivery import ChannelSender, DeliveryResult, RateLimiter, RetryPolicy
 from dockerforge_tui.services.notify.events import (
-    NotificationEvent, event_from_issue_change, event_from_object, event_from_resolved_issue,
+    NotificationEvent, event_from_fix_event, event_from_issue_change, event_from_object, event_from_resolved_issue,
 )
 from dockerforge_tui.services.notify.log import NotificationLog, NotificationLogEntry, new_entry_id
 from dockerforge_tui.services.notify.routing import Destination, Router
@@ -137,6 +137,12 @@ class NotificationDispatcher:
     def on_issue_resolved(self, issue: "Issue") -> None:
         """Take an issue a person or a fix marked as resolved."""
         self.on_event(event_from_resolved_issue(issue))
+
+    def on_fix_event(self, source: Any) -> None:
+        """Take one of the fix service's events (subscribe this: ``fix_service.subscribe(dispatcher.on_fix_event)``)."""
+        event = event_from_fix_event(source)
+        if event is not None:
+            self.on_event(event)
 
     def on_event(self, source: Any) -> None:
         """Take one event: a :class:`NotificationEvent` or any object or mapping with its attributes."""

@@ -15,14 +15,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dockerforge_tui.core.errors import UsageError
+from dockerforge_tui.services.issues.models import severity_rank
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.issues.store import Issue, IssueChange
 
 EVENT_KINDS: tuple[str, ...] = (
-    "issue_opened", "issue_resolved", "fix_proposed", "fix_applied", "fix_failed", "anomaly", "report", "test",
+    "issue_opened", "issue_resolved", "fix_proposed", "fix_applied", "fix_failed", "fix_rolled_back", "anomaly",
+    "report", "test",
 )
 """Every kind a template exists for; ``test`` is what ``dockerforge notify test`` sends."""
+
+FIX_EVENT_KINDS: Mapping[str, str] = {"proposed": "fix_proposed", "succeeded": "fix_applied", "failed": "fix_failed",
+                                      "rolled_back": "fix_rolled_back"}
+"""The fix service's event kinds -> ours. ``applied`` (verification still running) and ``rejected``
+(a person said no, in front of the proposal) tell nobody anything new."""
+
+RISK_SEVERITY: Mapping[str, str] = {"low": "info", "medium": "warning", "high": "error"}
+"""A fix proposal's severity for routing: its risk (a failed fix is at least an error)."""
 
 ISSUE_CHANGE_KINDS: Mapping[str, str] = {"opened": "issue_opened", "reopened": "issue_opened",
                                          "updated": "issue_opened"}
@@ -153,6 +163,34 @@ def event_from_object(source: Any) -> NotificationEvent:
         fields=tuple(fields.items()), issue_id=str(issue_id) if issue_id else None,
         occurred_at=occurred_at if isinstance(occurred_at, datetime) else None,
     )
+
+
+def event_from_fix_event(source: Any) -> NotificationEvent | None:
+    """The event for one of the fix service's events (``kind``, ``proposal``, ``message``); None when it tells
+    nobody anything new (see :data:`FIX_EVENT_KINDS`).
+
+    Read by attribute, so this package does not import the fix service.
+    """
+    kind = FIX_EVENT_KINDS.get(getattr(source, "kind", ""))
+    proposal = getattr(source, "proposal", None)
+    if kind is None or proposal is None:
+        return None
+    risk = str(getattr(proposal, "risk", "") or "low")
+    severity = RISK_SEVERITY.get(risk, "warning")
+    if kind == "fix_failed" and severity_rank(severity) < severity_rank("error"):
+        severity = "error"
+    container = str(getattr(proposal, "container", "") or "") or None
+    project = container.split("/", 1)[0] if container and "/" in container else None
+    steps = [operation.describe() for operation in getattr(proposal, "operations", ())
+             if callable(getattr(operation, "describe", None))]
+    return event_from_object({
+        "kind": kind, "severity": severity, "title": proposal.summary, "fix_id": proposal.id,
+        "container": container, "project": project, "category": getattr(proposal, "category", None),
+        "issue_id": getattr(proposal, "issue_id", None), "key": f"fix:{proposal.id}",
+        "fields": {"summary": proposal.summary, "risk": risk, "steps": steps,
+                   "message": str(getattr(source, "message", "") or ""),
+                   "advice": list(getattr(proposal, "advice", ()) or ())},
+    })
 
 
 def _pairs(value: Any) -> list[tuple[Any, Any]]:
