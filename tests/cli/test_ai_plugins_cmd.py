@@ -86,5 +86,8 @@ def test_plugin_dirs_in_the_config_adds_a_folder(run_cli, tmp_path):
     result = run_cli("ai", "key", "test", "echo", "-c", str(config))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "echo: the key from nowhere (none needed) works with echo-1"
+    asked = run_cli("ai", "ask", "--provider", "echo", "-c", str(config), "hello")
+    assert asked.exit_code == 0, asked.stderr
+    assert "hello" in asked.stdout
     missing = run_cli("ai", "key", "test", "echo")  # without the config, no such provider
     assert missing.exit_code == 2 and "unknown AI provider: echo" in missing.stderr

@@ -314,7 +314,7 @@ class Assistant:
         from .registry import load_provider_class
 
         if provider:
-            load_provider_class(provider)  # a one-line usage error for an unknown name
+            load_provider_class(provider, self.settings.ai, self.env)  # a one-line usage error for an unknown name
             return [provider]
         return list(dict.fromkeys([self.settings.ai.provider, *self.settings.ai.fallback]))
 
