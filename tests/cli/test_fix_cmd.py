@@ -192,3 +192,13 @@ def test_rejecting_an_ai_fix_is_recorded_against_its_call(run_cli, store):
     assert "Source: ai diagnose v2" in shown.stdout and "never run" in shown.stdout
     assert run_cli("fix", "reject", proposal.id).exit_code == 0
     assert ledger.feedback()["call-42"].fix_accepted is False
+
+
+def test_the_verification_time_comes_from_the_config(run_cli, containers, tmp_path):
+    container = containers.run(OOM_COMMAND, mem_limit="32m")
+    wait_exited(container)
+    config = tmp_path / "config.yaml"
+    config.write_text("fixes:\n  verify_seconds: 7s\n")
+    result = run_cli("fix", "propose", container.name, "--config", str(config), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert {fix["verification"]["running_seconds"] for fix in json.loads(result.stdout)["fixes"]} == {7.0}

@@ -69,7 +69,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     for flag, dest, text in SAFETY_FLAGS:
         apply.add_argument(flag, dest=dest, action="store_true", help=text)
     apply.add_argument("--verify-seconds", type=float, metavar="N",
-                       help="how long the containers must keep running afterwards (default: the fix's plan)")
+                       help="how long the containers must keep running afterwards (default: fixes.verify_seconds, 20s)")
     apply.add_argument("--no-verify", action="store_true", help="skip the verification (the fix stays 'applied')")
 
     rollback = actions.add_parser("rollback", help="undo an applied fix from what was saved before it ran")
@@ -109,6 +109,8 @@ def _service(ctx: CommandContext, connection: "EngineConnection", running_second
     from dockerforge_tui.services.fixes import FixEngine, FixService
 
     settings = ctx.settings
+    if running_seconds is None:
+        running_seconds = settings.fixes.verify_seconds
     audit = AuditLog(audit_path(ctx.paths.data_dir), max_bytes=settings.audit.max_bytes,
                      backup_count=settings.audit.backup_count)
     engine = FixEngine(connection, audit=audit, readonly=settings.ui.readonly)

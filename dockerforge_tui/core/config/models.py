@@ -404,6 +404,13 @@ class NotificationSettings(_Section):
     """Entries kept in the notification log (notifications.json in the data directory)."""
 
 
+class FixesSettings(_Section):
+    """How fixes are checked after they are applied."""
+
+    verify_seconds: Duration = Field(default_factory=_default("fixes", "verify_seconds"), ge=0)
+    """How long a fixed container must keep running (and healthy) before the fix counts as succeeded."""
+
+
 class Settings(_Section):
     """The whole configuration: one attribute per section of config.yaml."""
 
@@ -429,3 +436,5 @@ class Settings(_Section):
     """Custom commands offered on the selected object (see docs/CONFIG.md)."""
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     """Notifications: channels, routing, grouping and escalation."""
+    fixes: FixesSettings = Field(default_factory=FixesSettings)
+    """Fixes: how long a fix is watched before it counts as succeeded."""
