@@ -248,3 +248,19 @@ def test_fix_service_events_map_to_kinds_and_risk_to_severity():
     proposed = made["proposed"]
     assert (proposed.key, proposed.project, proposed.issue_id) == ("fix:fx1", "shop", "i9")
     assert "(advice, not run) check the disk" in MessageRenderer().render([proposed]).text
+
+
+def test_every_kind_has_both_templates_and_every_reason_the_dispatcher_logs_is_explained():
+    import re
+    from pathlib import Path
+
+    from dockerforge_tui.resources import resource_dir
+    from dockerforge_tui.services.notify import EVENT_KINDS, REASONS
+    from dockerforge_tui.services.notify import dispatcher
+
+    folder = resource_dir("notification_templates")
+    for kind in EVENT_KINDS:
+        assert (folder / f"{kind}.txt.j2").is_file() and (folder / f"{kind}.html.j2").is_file(), kind
+    logged = set(re.findall(r'"(?:suppressed|failed|sent)", "([a-z_]+)"', Path(dispatcher.__file__).read_text()))
+    logged |= {"fell_back", "failed"}
+    assert logged and logged <= set(REASONS), logged - set(REASONS)

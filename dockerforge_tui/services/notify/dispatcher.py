@@ -34,7 +34,8 @@ from dockerforge_tui.services.issues.models import severity_rank
 from dockerforge_tui.services.notify.clock import Clock, SystemClock
 from dockerforge_tui.services.notify.delivery import ChannelSender, DeliveryResult, RateLimiter, RetryPolicy
 from dockerforge_tui.services.notify.events import (
-    NotificationEvent, event_from_fix_event, event_from_issue_change, event_from_object, event_from_resolved_issue,
+    REPEATING_KINDS, NotificationEvent, event_from_fix_event, event_from_issue_change, event_from_object,
+    event_from_resolved_issue,
 )
 from dockerforge_tui.services.notify.log import NotificationLog, NotificationLogEntry, new_entry_id
 from dockerforge_tui.services.notify.routing import Destination, Router
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPEATING_KINDS = frozenset({"issue_opened", "anomaly"})
-"""Kinds that describe a state that lasts, so an unchanged group repeats them; the rest are sent once."""
 GROUP_FIELDS = ("kind", "severity", "category", "container", "project", "issue")
 LABEL_PREFIX = "label:"
 

@@ -12,32 +12,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockerforge_tui.core.errors import UsageError
+from dockerforge_tui.core.yaml_data import load_yaml
 from dockerforge_tui.services.issues.models import severity_rank
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.issues.store import Issue, IssueChange
 
-EVENT_KINDS: tuple[str, ...] = (
-    "issue_opened", "issue_resolved", "fix_proposed", "fix_applied", "fix_failed", "fix_rolled_back", "anomaly",
-    "report", "test",
-)
+DATA_FILE = Path(__file__).with_name("kinds.yaml")
+
+
+@lru_cache(maxsize=1)
+def notify_data() -> dict[str, Any]:
+    """``kinds.yaml``: event kinds, how issue and fix events map to them, the log's reasons."""
+    data = load_yaml(DATA_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("kinds"), dict):  # a packaging bug
+        raise RuntimeError(f"{DATA_FILE} does not hold a 'kinds' mapping")
+    return data
+
+
+EVENT_KINDS: tuple[str, ...] = tuple(notify_data()["kinds"])
 """Every kind a template exists for; ``test`` is what ``dockerforge notify test`` sends."""
-
-FIX_EVENT_KINDS: Mapping[str, str] = {"proposed": "fix_proposed", "succeeded": "fix_applied", "failed": "fix_failed",
-                                      "rolled_back": "fix_rolled_back"}
-"""The fix service's event kinds -> ours. ``applied`` (verification still running) and ``rejected``
-(a person said no, in front of the proposal) tell nobody anything new."""
-
-RISK_SEVERITY: Mapping[str, str] = {"low": "info", "medium": "warning", "high": "error"}
-"""A fix proposal's severity for routing: its risk (a failed fix is at least an error)."""
-
-ISSUE_CHANGE_KINDS: Mapping[str, str] = {"opened": "issue_opened", "reopened": "issue_opened",
-                                         "updated": "issue_opened"}
-"""Issue store change -> event kind. An ``updated`` issue is the same event again (the group sees no
-change, so it only repeats after the repeat interval); a ``suppressed`` one (ignored) is never told."""
+REPEATING_KINDS: frozenset[str] = frozenset(kind for kind, spec in notify_data()["kinds"].items()
+                                            if (spec or {}).get("repeats"))
+"""Kinds that describe a lasting state, so an unchanged group repeats them; the rest are sent once."""
+ISSUE_CHANGE_KINDS: Mapping[str, str] = notify_data()["issue_changes"]
+"""Issue store change -> event kind (an ignored issue's ``suppressed`` is never told)."""
+FIX_EVENT_KINDS: Mapping[str, str] = notify_data()["fix_events"]
+"""The fix service's event kinds -> ours."""
+RISK_SEVERITY: Mapping[str, str] = notify_data()["risk_severity"]
+"""A fix proposal's severity for routing: its risk's."""
 
 EVIDENCE_LINES = 5
 """Evidence lines an issue event carries."""
@@ -177,8 +185,9 @@ def event_from_fix_event(source: Any) -> NotificationEvent | None:
         return None
     risk = str(getattr(proposal, "risk", "") or "low")
     severity = RISK_SEVERITY.get(risk, "warning")
-    if kind == "fix_failed" and severity_rank(severity) < severity_rank("error"):
-        severity = "error"
+    failed_floor = notify_data()["failed_fix_severity"]
+    if kind == "fix_failed" and severity_rank(severity) < severity_rank(failed_floor):
+        severity = failed_floor
     container = str(getattr(proposal, "container", "") or "") or None
     project = container.split("/", 1)[0] if container and "/" in container else None
     steps = [operation.describe() for operation in getattr(proposal, "operations", ())

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dockerforge_tui.core.paths import AppPaths
+from dockerforge_tui.services.notify.events import notify_data
 from dockerforge_tui.services.storage import JsonDatabase, open_db
 
 LOG_FILE_NAME = "notifications.json"
@@ -25,19 +26,8 @@ ACKS = "acknowledgements"
 
 Outcome = Literal["sent", "suppressed", "failed"]
 OUTCOMES: tuple[str, ...] = ("sent", "suppressed", "failed")
-REASONS: dict[str, str] = {
-    "grouped": "held to be sent with its group",
-    "throttled": "nothing new in its group since the last message",
-    "quiet_hours": "held until the user's quiet hours end",
-    "rate_limited": "the channel's rate limit was reached; held",
-    "below_min_severity": "below the user's minimum severity",
-    "fell_back": "the channel failed; its fallback took the message",
-    "failed": "the channel and any fallback failed",
-    "disabled": "notifications are disabled (notifications.enabled)",
-    "no_route": "no rule and no default channel matched",
-    "acknowledged": "the issue was acknowledged",
-}
-"""Why a row has the outcome it has, for the notification centre's legend."""
+REASONS: dict[str, str] = dict(notify_data()["reasons"])
+"""Why a row has the outcome it has (``kinds.yaml``), for the notification centre's legend."""
 
 _sequence = itertools.count()
 
