@@ -231,6 +231,7 @@ async def test_chips_from_the_detail_and_compose_screens_and_the_pane_beside_a_w
     from dockerforge_tui.services.docker.compose import ComposeProject, ComposeService
     from dockerforge_tui.services.docker.watch import ContainersListed, EngineConnected
     from dockerforge_tui.ui.screens.compose import ComposeScreen
+    from dockerforge_tui.ui.screens.stats import StatsScreen
     from tests.snapshots.test_screens import CONTAINERS, ENGINE, feed
 
     app = chat_app(None, watch_engine=False)
@@ -260,6 +261,15 @@ async def test_chips_from_the_detail_and_compose_screens_and_the_pane_beside_a_w
         await pilot.press("shift+tab")  # from the question to the chips
         await pilot.press("backspace")
         assert app.screen.chips == ()
+        await pilot.press("escape")
+
+        stats = StatsScreen(follow_engine=False)
+        await app.push_screen(stats)
+        await wait_until(pilot, lambda: stats.selected_id() is not None, what="a running container's row")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the pane over the stats")
+        name = next(container.name for container in CONTAINERS if container.id == stats.selected_id())
+        assert [chip.text for chip in app.screen.chips] == [f"container {name}"]
 
 
 async def test_a_streamed_answer_renders_the_same_blocks_as_the_whole_text(ai_env):
