@@ -57,6 +57,8 @@ ASK_TEMPLATE = "ask"
 ANALYSIS_TEMPLATE = "diagnose"
 CHUNK_INTERVAL = 0.1
 """Seconds between two messages of streamed text: about ten screen updates a second."""
+TURNS_SHOWN = 20
+"""Earlier turns shown when the pane opens (each is a Markdown document to lay out); the history keeps more."""
 
 
 class ChatScreen(ModalScreen[None]):
@@ -276,7 +278,7 @@ class ChatScreen(ModalScreen[None]):
     def _history_loaded(self, message: HistoryLoaded) -> None:
         transcript = self.query_one(ChatTranscript)
         streaming = [turn for turn in transcript.turns if turn.outcome == "streaming"]
-        transcript.show_turns(message.turns + tuple(streaming))
+        transcript.show_turns(message.turns[-TURNS_SHOWN:] + tuple(streaming))
         if message.turns and not self._not_configured and not self.streaming:
             last = message.turns[-1]
             if last.provider:
