@@ -214,7 +214,7 @@ class ChatScreen(ModalScreen[None]):
         chunks: list[str] = []
         pending: list[str] = []
         last_post = time.monotonic()
-        stream = None
+        stream: "AssistantStream | None" = None
         error: DockerForgeError | None = None
         try:
             stream = self._get_assistant().stream(prepared, cancel=token)
@@ -275,10 +275,10 @@ class ChatScreen(ModalScreen[None]):
     # -- handlers ---------------------------------------------------------------------------------------
 
     @on(HistoryLoaded)
-    def _history_loaded(self, message: HistoryLoaded) -> None:
+    async def _history_loaded(self, message: HistoryLoaded) -> None:
         transcript = self.query_one(ChatTranscript)
         streaming = [turn for turn in transcript.turns if turn.outcome == "streaming"]
-        transcript.show_turns(message.turns[-TURNS_SHOWN:] + tuple(streaming))
+        await transcript.show_turns(message.turns[-TURNS_SHOWN:] + tuple(streaming))
         if message.turns and not self._not_configured and not self.streaming:
             last = message.turns[-1]
             if last.provider:

@@ -94,12 +94,12 @@ class ChatTranscript(VerticalScroll, can_focus=True):
         index = self._selected if self._selected is not None and self._selected < len(views) else len(views) - 1
         return views[index].turn
 
-    def show_turns(self, turns: tuple[ChatTurn, ...]) -> None:
+    async def show_turns(self, turns: tuple[ChatTurn, ...]) -> None:
         """Replace what is shown with these turns."""
-        self.remove_children(TurnView)
+        await self.remove_children(TurnView)  # before mounting: a turn shown again keeps its id
         self._selected = None
         if turns:
-            self.mount_all([TurnView(turn) for turn in turns])
+            await self.mount_all([TurnView(turn) for turn in turns])
         self.call_after_refresh(self.scroll_end, animate=False)
 
     def add_turn(self, turn: ChatTurn) -> None:
