@@ -13,7 +13,8 @@ import pytest
 from dockerforge_tui.core.errors import DockerAPIError, UsageError
 from dockerforge_tui.services.audit import AuditLog, ReadOnlyError
 from dockerforge_tui.services.fixes import (
-    ContainerChanges, FixEngine, FixService, FixStore, Recreate, Restart, ScaleService, Stop, VerificationPlan,
+    ContainerChanges, FixEngine, FixService, FixStore, Recreate, Restart, ScaleService, Stop, UpdateResources,
+    VerificationPlan,
     manual_proposal, verify,
 )
 from dockerforge_tui.services.logs import detect
@@ -314,3 +315,35 @@ def test_a_compose_service_is_scaled_and_scaled_back(docker_client, service, tmp
         assert len(service.engine.service_containers(project, "worker")) == 1
     finally:
         subprocess.run([*base, "down", "-t", "1"], capture_output=True, timeout=120, check=False)
+
+
+def test_a_restart_loop_gets_a_bounded_restart_policy_in_place(docker_client, containers, service):
+    from dockerforge_tui.services.issues.models import ContainerRef, Observation
+
+    container = containers.run(TERMINABLE, restart_policy={"Name": "always"}, nano_cpus=2_000_000_000)
+    before = settings_of(inspect(docker_client, container.name))
+    looping = Observation("state", "restart_loop", "error", "state.restart_loop",
+                          ContainerRef(container.id, container.name), f"{container.name} keeps restarting", None)
+    (proposal,) = service.propose_for(observation=looping)
+    assert proposal.source.rule_id == "loop.restart_policy" and proposal.risk == "low"
+    assert service.apply(proposal.id).ok
+    host = inspect(docker_client, container.name)["HostConfig"]
+    assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 5} and host["NanoCpus"] == 2e9
+    service.rollback(proposal.id)
+    assert settings_of(inspect(docker_client, container.name)) == before
+
+
+
+def test_a_limit_that_was_unset_is_restored_by_a_recreate(docker_client, containers, service, by_name):
+    container = containers.run(TERMINABLE)
+    by_name.append(container.name)
+    before = settings_of(inspect(docker_client, container.name))
+    proposal = service.store.save(manual_proposal(container.name, [
+        UpdateResources(container.name, nano_cpus=500_000_000)], "limit the CPU"))
+    assert service.apply(proposal).ok
+    assert inspect(docker_client, container.name)["HostConfig"]["NanoCpus"] == 500_000_000
+    steps: list[str] = []
+    service.rollback(proposal.id, on_progress=steps.append)
+    restored = inspect(docker_client, container.name)
+    assert settings_of(restored) == before and restored["State"]["Running"]
+    assert any("cannot restore" in step for step in steps)

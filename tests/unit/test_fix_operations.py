@@ -383,6 +383,9 @@ def test_an_oom_kill_gets_an_update_then_a_recreate_with_twice_the_memory():
 def test_without_the_state_no_memory_fix_is_guessed():
     target = state("web")
     assert proposals_for_observation(observation("out_of_memory", target), None, []) == []
+    # Without a limit now, only the recreate: docker update cannot take a limit away again on rollback.
+    (only,) = proposals_for_observation(observation("out_of_memory", target), target, [target])
+    assert only.operations == (Recreate("web", ContainerChanges(memory=256 * MIB)),)
     assert proposals_for_observation(observation("dns_failure", target), target, [target]) == []
 
 

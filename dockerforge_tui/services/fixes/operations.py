@@ -360,24 +360,39 @@ class UpdateResources(Operation):
         return [f"docker update {self.container}: {_change_words(self.memory, self.nano_cpus, self.restart_policy)}"]
 
     def capture(self, engine: FixEngine) -> dict[str, Any]:
-        host = engine.inspect(self.container).get("HostConfig") or {}
-        return {"host_config": {key: host.get(key) for key in _RESOURCE_FIELDS}}
+        inspected = engine.inspect(self.container)
+        host = inspected.get("HostConfig") or {}
+        return {"host_config": {key: host.get(key) for key in _RESOURCE_FIELDS}, "inspect": inspected}
 
     def apply(self, engine, captured, applied, progress=_no_progress) -> None:
+        body = self.body(captured.get("host_config") or {})
         progress(f"updating {self.container}: {_change_words(self.memory, self.nano_cpus, self.restart_policy)}")
-        engine.update(self.container, self.body(captured.get("host_config") or {}))
-        applied["updated"] = True
+        engine.update(self.container, body)
+        applied["changed"] = sorted(body)
 
     def rollback(self, engine, captured, applied, progress=_no_progress) -> None:
-        if not applied.get("updated"):
+        changed = list(applied.get("changed") or ())
+        if not changed:
             return
         old = dict(captured.get("host_config") or {})
-        body = {key: old.get(key) or 0 for key in ("Memory", "MemorySwap", "NanoCpus")}
-        if old.get("CpuQuota") or old.get("CpuPeriod"):
-            body.update(NanoCpus=0, CpuQuota=old.get("CpuQuota") or 0, CpuPeriod=old.get("CpuPeriod") or 0)
-        if not body["Memory"]:
-            body["MemorySwap"] = old.get("MemorySwap") or -1  # unlimited again
-        body["RestartPolicy"] = old.get("RestartPolicy") or {"Name": "", "MaximumRetryCount": 0}
+        # The engine reads 0 as "leave as is" in an update, so a limit that was unset cannot be unset again in
+        # place: the container is made again from the saved inspect instead.
+        unset = [key for key in ("Memory", "NanoCpus") if key in changed and not old.get(key)]
+        if unset:
+            progress(f"{self.container} had no {' or '.join(unset)} limit, which docker update cannot restore: "
+                     "recreating it from its saved configuration")
+            inspected = captured["inspect"]
+            current = engine.inspect(self.container)
+            body, networks = create_body(inspected, image=_image_for(engine, inspected))
+            _replace_container(engine, self.container, current, body, networks, _running(current), {}, progress)
+            return
+        body: dict[str, Any] = {key: old.get(key) for key in changed if key != "RestartPolicy"}
+        if "MemorySwap" in body and not body["MemorySwap"]:
+            body["MemorySwap"] = -1  # what an unset swap limit meant: unlimited
+        if "NanoCpus" in changed and (old.get("CpuQuota") or old.get("CpuPeriod")):
+            body.update(CpuQuota=old.get("CpuQuota") or 0, CpuPeriod=old.get("CpuPeriod") or 0)
+        if "RestartPolicy" in changed:
+            body["RestartPolicy"] = old.get("RestartPolicy") or {"Name": "", "MaximumRetryCount": 0}
         progress(f"restoring the limits of {self.container}")
         engine.update(self.container, body)
 

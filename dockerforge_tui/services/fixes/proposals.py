@@ -333,6 +333,8 @@ def rule_values(observation: "Observation", state: "ContainerState | None",
     if state is not None:
         memory = new_memory_limit(state.memory_limit, settings)
         values.update(memory=memory, memory_human=format_bytes(memory))
+        if state.memory_limit:
+            values["current_memory"] = state.memory_limit
     port = port_from_message(observation.message)
     if port is None:
         detail = observation.detail("port")

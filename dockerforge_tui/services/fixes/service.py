@@ -291,8 +291,9 @@ class FixService:
 
         for index, operation in enumerate(proposal.operations):
             try:
-                operation.apply(self._connected(), captured[index], applied[index], step)
-            except DockerForgeError as error:
+                operation.apply(engine, captured[index], applied[index], step)
+            except Exception as failure:  # a bug half-way must still roll back what was done
+                error = failure if isinstance(failure, DockerForgeError) else _unexpected(failure, proposal.id)
                 self.store.save_rollback(proposal.id, RollbackData(tuple(captured), tuple(applied), started_at))
                 step(f"step {index + 1} failed: {error.message}; rolling back")
                 rollback_error = self._undo(proposal.operations[: index + 1], captured, applied, step)
@@ -338,7 +339,8 @@ class FixService:
                 continue
             try:
                 operation.rollback(self._connected(), captured[index], applied[index], step)
-            except DockerForgeError as error:
+            except Exception as failure:  # keep undoing the other steps whatever went wrong with this one
+                error = failure if isinstance(failure, DockerForgeError) else _unexpected(failure, "rollback")
                 step(f"rolling back step {index + 1} failed: {error.message}")
                 first = first or error
         return first
@@ -385,6 +387,12 @@ class FixService:
             self.ai_outcome(call_id, accepted)
         except (DockerForgeError, OSError) as error:  # the fix happened; a ledger hiccup is only logged
             log.warning("could not record the outcome of AI call %s: %s", call_id, error)
+
+
+def _unexpected(failure: Exception, proposal_id: str) -> DockerForgeError:
+    log.error("a step of fix %s failed unexpectedly", proposal_id, exc_info=failure)
+    return DockerForgeError(f"{type(failure).__name__}: {failure}",
+                            hint="this is a bug in DockerForge: please report it with `dockerforge doctor --bundle`")
 
 
 def _find_state(states: Sequence["ContainerState"], reference: str) -> "ContainerState | None":
