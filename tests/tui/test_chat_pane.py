@@ -291,3 +291,25 @@ async def test_a_streamed_answer_renders_the_same_blocks_as_the_whole_text(ai_en
             assert streamed.source == text
             kinds = [type(block).__name__ for block in streamed.children]
             assert kinds == ["MarkdownParagraph", "MarkdownBulletList", "MarkdownFence", "MarkdownParagraph"]
+
+
+async def test_a_provider_error_is_one_line_and_up_chooses_the_answer_to_rate(ai_env, isolated_dirs):
+    with AnthropicServer(ANSWER) as server:
+        app = chat_app(server, watch_engine=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            await ask(pilot, pane, "first question")
+            first = await answered(pilot, pane)
+            server.fail_next(401, "authentication_error", "invalid x-api-key", times=2)  # the count, then the ask
+            await ask(pilot, pane, "second question")
+            failed = await answered(pilot, pane, outcome="AIAuthenticationError")
+            assert failed.error.startswith("claude: invalid x-api-key") and "\n" not in failed.error
+            assert pane.counter_text == failed.error
+
+            pane.query_one(ChatTranscript).focus()
+            await pilot.press("plus")  # the newest answer failed: nothing to rate
+            await pilot.press("up", "minus")  # the one before it
+            await wait_until(pilot, lambda: pane.query_one(ChatTranscript).turns[0].rating == -1, what="the rating")
+    assert UsageLedger.in_data_dir(isolated_dirs / "data").feedback()[first.call_id].rating == -1
