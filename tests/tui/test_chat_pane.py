@@ -43,9 +43,10 @@ def ai_env(monkeypatch):
     return monkeypatch
 
 
-def chat_app(server: AnthropicServer | None, *, watch_engine: bool = True, confirm_above: float = 100.0):
+def chat_app(server: AnthropicServer | None, *, watch_engine: bool = True, confirm_above: float = 100.0,
+             **more_ai):
     ai = {"provider": "claude", "base_urls": {"claude": server.url}, "max_attempts": 1,
-          "confirm_above": confirm_above} if server else {}
+          "confirm_above": confirm_above, **more_ai} if server else {}
     overrides = {"monitoring": {"live": False}, **({"ai": ai} if ai else {})}
     return make_app(load_config(overrides=overrides), watch_engine=watch_engine)
 
@@ -313,3 +314,16 @@ async def test_a_provider_error_is_one_line_and_up_chooses_the_answer_to_rate(ai
             await pilot.press("up", "minus")  # the one before it
             await wait_until(pilot, lambda: pane.query_one(ChatTranscript).turns[0].rating == -1, what="the rating")
     assert UsageLedger.in_data_dir(isolated_dirs / "data").feedback()[first.call_id].rating == -1
+
+
+async def test_a_call_over_the_budget_is_refused_before_the_cost_is_confirmed(ai_env):
+    with AnthropicServer(ANSWER) as server:
+        app = chat_app(server, watch_engine=False, confirm_above=0.0, budgets={"claude": {"daily": 0.000001}})
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("A")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            await ask(pilot, pane, "is this expensive?")
+            turn = await answered(pilot, pane, outcome="AIBudgetExceededError")
+            assert isinstance(app.screen, ChatScreen) and "budget" in turn.error
+            assert message_posts(server) == []

@@ -195,6 +195,9 @@ class ChatScreen(ModalScreen[None]):
             # An analysis asks the template's own question ("why is it failing"); a question is sent as typed.
             prepared = assistant.prepare(None if turn.kind == "analysis" else turn.question, container=container,
                                          observation=observation, template=template)
+            if prepared.needs_confirmation:
+                # A call the budget stops anyway is refused before anyone is asked to confirm its cost.
+                assistant.refuse_if_over_budget(prepared)
         except DockerForgeError as error:
             self._end_failed(turn, error)
             return
