@@ -9,6 +9,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
+from docker.types import Mount
 
 from dockerforge_tui.core.errors import DockerAPIError, UsageError
 from dockerforge_tui.services.audit import AuditLog, ReadOnlyError
@@ -31,8 +32,10 @@ OOM_COMMAND = "head -c 48m /dev/zero | tail -c 48m >/dev/null && { trap 'exit 0'
 TERMINABLE = "trap 'exit 0' TERM; sleep 300 & wait"
 # What a rollback must bring back exactly.
 CONFIG_FIELDS = ("Image", "Cmd", "Entrypoint", "Env", "Labels", "Hostname", "WorkingDir", "User", "ExposedPorts")
-HOST_FIELDS = ("Memory", "MemorySwap", "NanoCpus", "RestartPolicy", "PortBindings", "Binds", "NetworkMode",
-               "Privileged", "CapAdd", "Devices")
+# Binds are compared through the mounts they make: a recreate names the anonymous volumes it keeps
+# ("-v /more" becomes "<volume>:/more", the same volume).
+HOST_FIELDS = ("Memory", "MemorySwap", "NanoCpus", "RestartPolicy", "PortBindings", "NetworkMode", "Privileged",
+               "CapAdd", "Devices", "Tmpfs")
 
 
 class FakeClock:
@@ -90,7 +93,8 @@ def settings_of(inspected: dict) -> dict:
         **{f"Config.{key}": config.get(key) for key in CONFIG_FIELDS},
         **{f"HostConfig.{key}": host.get(key) for key in HOST_FIELDS},
         "networks": sorted(inspected["NetworkSettings"]["Networks"]),
-        "mounts": sorted(mount["Destination"] for mount in inspected.get("Mounts") or ()),
+        "mounts": sorted((mount["Type"], mount["Destination"], mount.get("Name") or mount["Source"], mount["RW"])
+                         for mount in inspected.get("Mounts") or ()),
     }
 
 
@@ -107,9 +111,11 @@ def oom_killed(docker_client, containers, by_name):
     made = []
 
     def make():
-        container = containers.run(OOM_COMMAND, mem_limit="32m", environment={"MODE": "test"},
+        container = containers.run(f"echo kept > /data/file; echo kept > /more/file; {OOM_COMMAND}",
+                                   mem_limit="32m", environment={"MODE": "test"},
                                    labels={"team": "fixes"}, ports={"80/tcp": None}, tmpfs={"/scratch": ""},
-                                   network=network.name)
+                                   network=network.name, mounts=[Mount("/data", None, type="volume")],
+                                   volumes=["/more"])
         by_name.append(container.name)
         made.append(container.name)
         wait_for(lambda: inspect(docker_client, container.name)["State"]["Status"] == "exited")
@@ -146,6 +152,8 @@ def test_an_oom_killed_container_gets_more_memory_through_recreate_and_rolls_bac
     changed = {key for key, value in settings_of(after).items() if settings_of(before)[key] != value}
     assert changed == {"HostConfig.Memory", "HostConfig.MemorySwap"}
     assert after["HostConfig"]["Tmpfs"] == {"/scratch": ""}
+    # The anonymous volumes, and their files, are the old container's.
+    assert docker_client.containers.get(name).exec_run("cat /data/file /more/file").output == b"kept\nkept\n"
     assert any("creating the new" in step for step in steps) and steps[-1].startswith("verification: verified")
     assert not [entry for entry in docker_client.containers.list(all=True) if "dockerforge-old" in entry.name]
     assert {record.verb for record in audit.tail(20)} >= {"fix rename", "fix create", "fix connect", "fix start",

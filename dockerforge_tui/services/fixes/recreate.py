@@ -209,6 +209,7 @@ def create_body(inspected: Mapping[str, Any], changes: ContainerChanges | None =
     old_id = str(inspected.get("Id") or "")
     if image:
         config["Image"] = image
+    _keep_anonymous_volumes(inspected, host)
 
     if changes.memory is not None:
         swap = changes.memory_swap if changes.memory_swap is not None else swap_for(
@@ -264,6 +265,38 @@ def create_body(inspected: Mapping[str, Any], changes: ContainerChanges | None =
     else:
         networks = {}
     return body, networks
+
+
+def _keep_anonymous_volumes(inspected: Mapping[str, Any], host: dict[str, Any]) -> None:
+    """Point the new container at the old one's anonymous volumes, as compose does, so their data stays.
+
+    Without this a ``VOLUME`` of the image, a ``-v /data`` or a ``--mount type=volume`` without a
+    source would each get a fresh, empty volume.
+    """
+    volumes = {str(mount.get("Destination")): mount for mount in inspected.get("Mounts") or ()
+               if mount.get("Type") == "volume" and mount.get("Name")}
+    if not volumes:
+        return
+    mounts = [dict(mount) for mount in host.get("Mounts") or ()]
+    for mount in mounts:
+        target = str(mount.get("Target") or "")
+        if mount.get("Type") == "volume" and not mount.get("Source") and target in volumes:
+            mount["Source"] = volumes[target]["Name"]
+    if mounts:
+        host["Mounts"] = mounts
+    binds = []
+    covered = {str(mount.get("Target") or "") for mount in mounts}
+    for bind in host.get("Binds") or ():
+        parts = str(bind).split(":")
+        if len(parts) == 1 and parts[0] in volumes:  # "-v /data": an anonymous volume named by the engine
+            bind = f"{volumes[parts[0]]['Name']}:{parts[0]}"
+        covered.add(parts[0] if len(parts) == 1 else parts[1])
+        binds.append(bind)
+    for destination, mount in volumes.items():
+        if destination not in covered:
+            binds.append(f"{mount['Name']}:{destination}" + ("" if mount.get("RW", True) else ":ro"))
+    if binds:
+        host["Binds"] = binds
 
 
 def _device(text: str) -> dict[str, str]:
