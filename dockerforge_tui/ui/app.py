@@ -202,7 +202,7 @@ class DockerForgeApp(App):
         """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
         names = [container.name for container in self._containers_screen().known_containers()]
         engines = [f"ctx {name}" for _, name, _ in self.engine_choices()]
-        return (["containers", *self.SECTIONS, "issues", "chat", "help", "quit", "theme", "ctx"] + engines
+        return (["containers", *self.SECTIONS, "issues", "chat", "usage", "help", "quit", "theme", "ctx"] + engines
                 + [f"logs {name}" for name in names]
                 + [f"theme {theme}" for theme in sorted(self.available_themes)])
 
@@ -223,6 +223,8 @@ class DockerForgeApp(App):
             self.action_open_issues()
         elif verb in ("chat", "ai"):
             self.action_chat()
+        elif verb == "usage":
+            self.action_ai_usage()
         elif verb in ("ctx", "context", "engine"):
             if argument:
                 self.switch_engine_by_name(argument)
@@ -268,6 +270,12 @@ class DockerForgeApp(App):
         from dockerforge_tui.ui.screens.chat import open_chat  # on first use: start-up does not load it
 
         open_chat(self)
+
+    def action_ai_usage(self) -> None:
+        """Show what the AI cost: spending against budgets, usage by provider, model or template, suggestions."""
+        from dockerforge_tui.ui.screens.ai_usage import open_usage  # on first use, like the chat pane
+
+        open_usage(self)
 
     def action_open_issues(self) -> None:
         """Show the tracked issues."""
@@ -364,7 +372,7 @@ def _keymap_scopes() -> dict[str, tuple[type, ...]]:
     for module, name in (("images", "ImagesScreen"), ("volumes", "VolumesScreen"), ("networks", "NetworksScreen"),
                          ("compose", "ComposeScreen"), ("events", "EventsScreen"), ("system", "SystemScreen"),
                          ("audit", "AuditScreen"), ("issues", "IssuesScreen"), ("logs", "LogsScreen"),
-                         ("stats", "StatsScreen"), ("chat", "ChatScreen"),
+                         ("stats", "StatsScreen"), ("chat", "ChatScreen"), ("ai_usage", "AIUsageScreen"),
                          ("container_detail", "ContainerDetailScreen")):
         screen = getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)
         scopes[module] = (screen, LogPane) if module == "logs" else (screen,)
