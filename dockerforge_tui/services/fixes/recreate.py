@@ -379,12 +379,22 @@ def config_lines(body: Mapping[str, Any], networks: Mapping[str, Any] = (), *,
         value = host.get(name)
         if value in (None, "", [], {}, 0, False):
             continue
-        lines.append(f"HostConfig.{name}: {_compact(value)}")
+        lines.append(f"HostConfig.{name}: {_compact(value)}{_in_words(name, value)}")
     endpoints = dict(((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}))
     endpoints.update(networks or {})
     for name, endpoint in sorted(endpoints.items()):
         lines.append(f"Networks.{name}: {_compact(endpoint or {})}")
     return lines
+
+
+def _in_words(name: str, value: Any) -> str:
+    from dockerforge_tui.services.issues.recommend import format_bytes
+
+    if name in ("Memory", "MemorySwap") and isinstance(value, int) and value > 0:
+        return f" ({format_bytes(value)})"
+    if name == "NanoCpus" and isinstance(value, int) and value > 0:
+        return f" ({value / NANOSECONDS:g} CPUs)"
+    return ""
 
 
 def _compact(value: Any) -> str:
