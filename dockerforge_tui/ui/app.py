@@ -275,7 +275,7 @@ class DockerForgeApp(App):
         """Show what the AI cost: spending against budgets, usage by provider, model or template, suggestions."""
         from dockerforge_tui.ui.screens.ai_usage import open_usage  # on first use, like the chat pane
 
-        open_usage(self)
+        open_usage(self, clock=self._clock)
 
     def action_open_issues(self) -> None:
         """Show the tracked issues."""

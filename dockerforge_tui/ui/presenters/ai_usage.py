@@ -85,8 +85,8 @@ def usage_cells(row: UsageRow) -> tuple[str, ...]:
 def usage_breakdown(row: UsageRow, by: str) -> str:
     """The status line of the highlighted row: every outcome, exact token counts and unpriced answers."""
     outcomes = [f"{row.ok} ok"]
-    outcomes += [text for count, text in ((row.errors, "failed"), (row.cancelled, "cancelled"),
-                                          (row.refused_budget, "refused by a budget")) if count]
+    outcomes += [f"{count} {text}" for count, text in ((row.errors, "failed"), (row.cancelled, "cancelled"),
+                                                       (row.refused_budget, "refused by a budget")) if count]
     line = (f"{GROUP_HEADERS.get(by, by).lower()} {row.key}: {row.requests} requests ({', '.join(outcomes)}), "
             f"{row.input_tokens:,} tokens in, {row.output_tokens:,} out")
     if row.unpriced:

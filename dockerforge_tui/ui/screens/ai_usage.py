@@ -150,6 +150,10 @@ class AIUsageScreen(Screen):
         except DockerForgeError as error:
             self.post_message(self.LoadFailed(error.message + (f" ({error.hint})" if error.hint else "")))
             return
+        except OSError as error:  # the file or its folder cannot be read (permissions, a folder in its place)
+            self.post_message(self.LoadFailed(f"cannot read the AI usage ledger {self._ledger.path}: "
+                                              f"{error.strerror or error}"))
+            return
         if not worker.is_cancelled:
             self.post_message(self.UsageLoaded(report))
 
@@ -241,8 +245,9 @@ class AIUsageScreen(Screen):
             self.focused.action_cursor_up()
 
 
-def open_usage(app: "App") -> None:
-    """Show the AI usage screen over the current one (not twice)."""
+def open_usage(app: "App", clock: Callable[[], float] = time.time) -> None:
+    """Show the AI usage screen over the current one (not twice); ``clock`` gives now in epoch seconds."""
     if isinstance(app.screen, AIUsageScreen):
         return
-    app.push_screen(AIUsageScreen(UsageLedger.in_data_dir(app.paths.data_dir), app.services.settings.ai))
+    app.push_screen(AIUsageScreen(UsageLedger.in_data_dir(app.paths.data_dir), app.services.settings.ai,
+                                  clock=clock))
