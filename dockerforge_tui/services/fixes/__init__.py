@@ -14,30 +14,43 @@ Typical use (the ``fix`` command; the dashboard does the same from a thread work
 
 No shell string is ever run: operations are data (:mod:`.operations`), AI answers are
 parsed into them or kept as advice (:mod:`.ai_answers`).
+
+The names below are imported on first use, so ``fix list`` or ``fix show`` (the store
+only) do not load the Docker SDK.
 """
 
 from __future__ import annotations
 
-from dockerforge_tui.services.fixes.ai_answers import ParsedAnswer, parse_answer
-from dockerforge_tui.services.fixes.engine import FixEngine
-from dockerforge_tui.services.fixes.operations import (
-    OPERATION_TYPES, EditComposeFile, FreePort, Operation, Prune, Recreate, Remove, Restart, Risk, ScaleService,
-    Start, Stop, UpdateResources, operation_from_dict,
-)
-from dockerforge_tui.services.fixes.proposals import (
-    STATUSES, FixSource, Proposal, VerificationPlan, manual_proposal, proposals_for_observation,
-)
-from dockerforge_tui.services.fixes.recreate import ContainerChanges, HealthcheckChange, PortChange
-from dockerforge_tui.services.fixes.safety import Refusal, SafetyOptions, SafetyRefusedError, check_operations
-from dockerforge_tui.services.fixes.service import ApplyResult, FixEvent, FixService
-from dockerforge_tui.services.fixes.store import FixStore, SuccessRate, default_fixes_path
-from dockerforge_tui.services.fixes.verify import VerificationResult, verify
+import importlib
+from typing import Any
 
-__all__ = [
-    "OPERATION_TYPES", "STATUSES", "ApplyResult", "ContainerChanges", "EditComposeFile", "FixEngine", "FixEvent",
-    "FixService", "FixSource", "FixStore", "FreePort", "HealthcheckChange", "Operation", "ParsedAnswer",
-    "PortChange", "Proposal", "Prune", "Recreate", "Refusal", "Remove", "Restart", "Risk", "SafetyOptions",
-    "SafetyRefusedError", "ScaleService", "Start", "Stop", "SuccessRate", "UpdateResources", "VerificationPlan",
-    "VerificationResult", "check_operations", "default_fixes_path", "manual_proposal", "operation_from_dict",
-    "parse_answer", "proposals_for_observation", "verify",
-]
+_HOMES: dict[str, str] = {
+    "ParsedAnswer": "ai_answers", "parse_answer": "ai_answers",
+    "FixEngine": "engine",
+    "OPERATION_TYPES": "operations", "EditComposeFile": "operations", "FreePort": "operations",
+    "Operation": "operations", "Prune": "operations", "Recreate": "operations", "Remove": "operations",
+    "Restart": "operations", "Risk": "operations", "ScaleService": "operations", "Start": "operations",
+    "Stop": "operations", "UpdateResources": "operations", "operation_from_dict": "operations",
+    "STATUSES": "proposals", "FixSource": "proposals", "Proposal": "proposals", "VerificationPlan": "proposals",
+    "manual_proposal": "proposals", "operations_for_action": "proposals", "proposals_for_observation": "proposals",
+    "ContainerChanges": "recreate", "HealthcheckChange": "recreate", "PortChange": "recreate",
+    "Refusal": "safety", "SafetyOptions": "safety", "SafetyRefusedError": "safety", "check_operations": "safety",
+    "ApplyResult": "service", "FixEvent": "service", "FixService": "service",
+    "FixStore": "store", "SuccessRate": "store", "default_fixes_path": "store",
+    "VerificationResult": "verify", "verify": "verify",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

@@ -24,17 +24,19 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from dockerforge_tui.core.atomic import atomic_write_text
 from dockerforge_tui.core.errors import DockerForgeError, UsageError
 from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.core.yaml_data import load_yaml
-from dockerforge_tui.services.fixes.engine import FixEngine
 from dockerforge_tui.services.fixes.recreate import (
     ContainerChanges, config_diff, config_lines, create_body, parse_restart_policy, swap_for,
 )
 from dockerforge_tui.services.issues.recommend import format_bytes
+
+if TYPE_CHECKING:
+    from dockerforge_tui.services.fixes.engine import FixEngine
 
 OPERATIONS_FILE = Path(__file__).with_name("operations.yaml")
 RISK_LEVELS: tuple[str, ...] = ("low", "medium", "high")
