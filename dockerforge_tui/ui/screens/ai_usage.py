@@ -127,8 +127,8 @@ class AIUsageScreen(Screen):
         self.query_one("#usage-templates").border_title = "Prompt templates"
         self.query_one("#usage-suggestions-box").border_title = "Suggestions"
         templates = self.query_one("#usage-templates", DataTable)
-        for key, label in present.TEMPLATE_COLUMNS:
-            templates.add_column(label, key=key)
+        for index, (key, label) in enumerate(present.TEMPLATE_COLUMNS):
+            templates.add_column(_header(label, index), key=key)
         self.query_one("#usage-table", DataTable).focus()
         self.load()
 
@@ -186,11 +186,11 @@ class AIUsageScreen(Screen):
         table = self.query_one("#usage-table", DataTable)
         selected = self._selected_key()
         table.clear(columns=True)
-        for key, label in present.USAGE_COLUMNS:
-            table.add_column(present.GROUP_HEADERS[report.by] if key == "key" else label, key=key)
+        for index, (key, label) in enumerate(present.USAGE_COLUMNS):
+            table.add_column(_header(present.GROUP_HEADERS[report.by] if key == "key" else label, index), key=key)
         self._rows = {row.key: row for row in report.rows}
         for row in report.rows:
-            table.add_row(*present.usage_cells(row), key=row.key)
+            table.add_row(*_cells(present.usage_cells(row)), key=row.key)
         if selected in self._rows:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         table.border_title = present.summary_title(report.rows, report.by, report.since)
@@ -199,7 +199,7 @@ class AIUsageScreen(Screen):
         table = self.query_one("#usage-templates", DataTable)
         table.clear()
         for stats in report.templates:
-            table.add_row(*present.template_cells(stats), key=stats.label)
+            table.add_row(*_cells(present.template_cells(stats)), key=stats.label)
         table.border_title = f"Prompt templates · {present.SINCE_LABELS[report.since]}"
 
     def _selected_key(self) -> str | None:
@@ -243,6 +243,15 @@ class AIUsageScreen(Screen):
         """Previous row of the focused table."""
         if isinstance(self.focused, DataTable):
             self.focused.action_cursor_up()
+
+
+def _header(label: str, index: int) -> Text:
+    # The first column names what a row is; the numbers after it line up on the right.
+    return Text(label, justify="left" if index == 0 else "right")
+
+
+def _cells(cells: tuple[str, ...]) -> tuple[Text, ...]:
+    return tuple(_header(cell, index) for index, cell in enumerate(cells))
 
 
 def open_usage(app: "App", clock: Callable[[], float] = time.time) -> None:
