@@ -37,7 +37,7 @@ _HOMES: dict[str, str] = {
     "Refusal": "safety", "SafetyOptions": "safety", "SafetyRefusedError": "safety", "check_operations": "safety",
     "ApplyResult": "service", "FixEvent": "service", "FixService": "service",
     "FixStore": "store", "SuccessRate": "store", "default_fixes_path": "store",
-    "VerificationResult": "verify", "verify": "verify",
+    "VerificationResult": "verification", "verify": "verification",
 }
 
 __all__ = sorted(_HOMES)

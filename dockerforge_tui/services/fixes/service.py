@@ -38,7 +38,7 @@ from dockerforge_tui.services.fixes.proposals import (
 )
 from dockerforge_tui.services.fixes.safety import Refusal, SafetyOptions, check_operations, require_safe
 from dockerforge_tui.services.fixes.store import FixStore, RollbackData
-from dockerforge_tui.services.fixes.verify import VerificationResult, verify
+from dockerforge_tui.services.fixes.verification import VerificationResult, verify
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.states import ContainerState
