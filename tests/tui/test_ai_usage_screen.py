@@ -120,3 +120,27 @@ async def test_an_unreadable_ledger_is_one_line_and_an_empty_one_says_where_it_l
         await wait_until(pilot, lambda: "cannot read the AI usage ledger" in
                          str(screen.query_one("#usage-status", Static).render()), what="the failure line")
         assert isinstance(app.screen, AIUsageScreen)
+
+
+async def test_ctrl_t_in_the_chat_pane_shows_the_usage_and_escape_goes_back_to_the_chat():
+    from dockerforge_tui.ui.screens.chat import ChatScreen
+
+    app = make_app(load_config(), watch_engine=False, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, AIUsageScreen), what="the usage screen")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back in the chat pane")
+
+
+def test_the_usage_keys_can_be_remapped_by_id_and_may_not_clash():
+    import pytest
+
+    from dockerforge_tui.core.errors import ConfigError
+    from dockerforge_tui.ui.app import check_keymap
+
+    check_keymap(load_config(overrides={"ui": {"keymap": {"ai_usage.group": "g"}}}))
+    with pytest.raises(ConfigError, match="already bound to ai_usage.group on the ai_usage screen"):
+        check_keymap(load_config(overrides={"ui": {"keymap": {"ai_usage.since": "b"}}}))

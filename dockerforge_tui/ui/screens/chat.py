@@ -74,6 +74,7 @@ class ChatScreen(ModalScreen[None]):
         Binding("minus", "rate(-1)", "Thumbs down", id="chat.rate_down", tooltip="Rate the chosen answer as unhelpful"),
         Binding("delete,backspace,x", "remove_chip", "Remove chip", id="chat.remove_chip",
                 tooltip="Leave the chip under the cursor out of the question"),
+        Binding("ctrl+t", "app.ai_usage", "AI usage", id="chat.usage", tooltip="Spending, budgets and savings"),
     ]
 
     # -- messages from the workers ----------------------------------------------------------------
