@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 DEFAULT_LIST_STATUSES = ("proposed", "applying", "applied", "failed", "rollback_failed")
 SAFETY_FLAGS = (
-    ("--allow-privileges", "allow_privileges", "allow steps that give a container more power over the host "
-                                               "(privileged, host network/PID/IPC, docker.sock, capabilities, devices)"),
+    ("--allow-privileges", "allow_privileges",
+     "allow steps that give a container more power over the host "
+     "(privileged, host network/PID/IPC, docker.sock, capabilities, devices)"),
     ("--allow-other-containers", "allow_other_containers", "allow steps that change containers the fix was not "
                                                            "made for (a prune of stopped containers included)"),
     ("--allow-volume-delete", "allow_volume_delete", "allow steps that delete volumes and their data"),

@@ -649,7 +649,7 @@ class FreePort(Operation):
 
 @dataclass(frozen=True)
 class Prune(Operation):
-    """Remove unused objects: stopped containers, dangling images, unused networks, build cache; volumes only if asked."""
+    """Remove unused objects (stopped containers, dangling images, unused networks, build cache); volumes if asked."""
 
     kind: ClassVar[str] = "prune"
     reversible: ClassVar[bool] = False

@@ -37,8 +37,9 @@ MIB = 1024 * 1024
 PROPOSAL_ID_LENGTH = 8
 STATUSES: tuple[str, ...] = ("proposed", "rejected", "applying", "applied", "succeeded", "failed", "rolled_back",
                              "rollback_failed")
-"""``proposed`` -> ``applying`` -> ``applied`` (verifying) -> ``succeeded`` or ``failed``; ``rolled_back`` after a
-rollback (on request, or when a step failed); ``rollback_failed`` when even that went wrong; ``rejected`` by a person."""
+"""``proposed`` -> ``applying`` -> ``applied`` (verifying) -> ``succeeded`` or ``failed``; ``rolled_back``
+after a rollback (on request, or when a step failed); ``rollback_failed`` when even that went wrong;
+``rejected`` by a person."""
 APPLICABLE_STATUSES = frozenset({"proposed", "rolled_back"})
 """A proposal in one of these may be applied (again)."""
 ROLLBACK_STATUSES = frozenset({"applied", "succeeded", "failed", "rollback_failed"})
