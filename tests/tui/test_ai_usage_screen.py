@@ -77,6 +77,9 @@ async def test_usage_by_provider_model_and_template_over_each_period():
         await pilot.press("j")
         await wait_until(pilot, lambda: "gemini" in str(screen.query_one("#usage-status", Static).render()),
                          what="the breakdown of the highlighted row")
+        await pilot.press("k")
+        await wait_until(pilot, lambda: "claude" in str(screen.query_one("#usage-status", Static).render()),
+                         what="the first row's breakdown again")
 
         await pilot.press("b")  # by model
         await wait_until(pilot, lambda: column(usage) == ["claude/claude-test-1", "gemini/gemini-2.5-flash"],
