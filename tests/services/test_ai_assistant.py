@@ -296,6 +296,28 @@ def test_the_old_jsonl_log_is_imported_once(tmp_path):
     assert json.loads((data / "ai-usage.json").read_text())["calls"]
 
 
+def test_two_ledgers_reading_at_once_import_the_old_log_once(tmp_path):
+    import threading
+
+    data = tmp_path / "data"
+    old = UsageLog.in_data_dir(data)
+    for number in range(200):
+        old.append(UsageLog.record("claude", "m", number, 5, 0.001, 0.5))
+    ledgers = [UsageLedger.in_data_dir(data) for _ in range(4)]
+    start = threading.Barrier(len(ledgers))
+
+    def read(ledger: UsageLedger) -> None:
+        start.wait()
+        ledger.records()
+
+    threads = [threading.Thread(target=read, args=(ledger,)) for ledger in ledgers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(UsageLedger.in_data_dir(data).records()) == 200
+
+
 # --------------------------------------------------------------------------- reports and suggestions
 
 

@@ -193,14 +193,19 @@ class UsageLedger:
         legacy = self._legacy_log
         if legacy is None or not legacy.exists():
             return
-        records = [UsageRecord(**{**asdict(record), "outcome": normalise_outcome(record.outcome)})
-                   for record in UsageLog(legacy).records()]
+        # Checked again, read, imported and renamed inside one transaction: it holds the ledger's
+        # file lock, so a second ledger object (the chat pane's beside the usage view's, or another
+        # process) finds the file already gone instead of importing it twice.
         with self._database.transaction() as db:
+            if not legacy.exists():
+                return
+            records = [UsageRecord(**{**asdict(record), "outcome": normalise_outcome(record.outcome)})
+                       for record in UsageLog(legacy).records()]
             db.table(CALLS_TABLE).insert_multiple(asdict(record) for record in records)
-        try:
-            legacy.replace(legacy.with_name(legacy.name + ".migrated"))
-        except OSError as error:  # imported already; a second import would double the rows
-            log.warning("could not rename %s after importing it: %s", legacy, error)
+            try:
+                legacy.replace(legacy.with_name(legacy.name + ".migrated"))
+            except OSError as error:  # imported already; a second import would double the rows
+                log.warning("could not rename %s after importing it: %s", legacy, error)
         log.info("imported %d AI usage records from %s into %s", len(records), legacy, self.path)
 
 
