@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from dockerforge_tui.services.issues.monitor import IssueMonitor
 
 
+NOTIFY_TICK_SECONDS = 0.5
+"""How often the notification worker sends what is due (group waits are seconds long at the least)."""
+
+
 class DockerForgeApp(App):
     """DockerForge's dashboard. Services come in through the constructor; nothing is global."""
 
@@ -59,6 +63,7 @@ class DockerForgeApp(App):
         Binding("ctrl+e", "switch_engine", "Switch engine", show=False, id="app.engine"),
         Binding("I", "open_issues", "Issues", id="app.issues"),
         Binding("A", "chat", "Ask AI", show=False, id="app.chat"),
+        Binding("N", "open_notifications", "Notifications", show=False, id="app.notifications"),
         Binding("f1", "open_section('containers')", "Containers", show=False, id="app.containers"),
         Binding("f2", "open_section('images')", "Images", show=False, id="app.images"),
         Binding("f3", "open_section('volumes')", "Volumes", show=False, id="app.volumes"),
@@ -104,6 +109,7 @@ class DockerForgeApp(App):
         self._first_list = first_list
         self._monitor: IssueMonitor | None = None
         self._monitor_lock = threading.Lock()
+        self._notifications_stop = threading.Event()
         self._unmounted = False
         self.open_issue_count = 0
         self.theme = settings.ui.theme
@@ -123,6 +129,8 @@ class DockerForgeApp(App):
             # After the first frame: building the monitor loads the issue services, the
             # pattern engine and the docker SDK, which the first frame does not need.
             self.call_after_refresh(self.follow_issues)
+        if self.services.open_notifier is not None:
+            self.call_after_refresh(self.send_notifications)
         # Everything built so far lives as long as the app: keeping it out of the garbage
         # collector's generations makes each full collection (and the pause a key press can
         # hit while logs stream in) several times shorter.
@@ -139,6 +147,7 @@ class DockerForgeApp(App):
         with self._monitor_lock:
             self._unmounted = True
             monitor, self._monitor = self._monitor, None
+        self._notifications_stop.set()
         if monitor is not None:
             monitor.close()
         self.services.engine.close()
@@ -156,7 +165,33 @@ class DockerForgeApp(App):
         for changes in monitor.changes():
             if worker.is_cancelled:
                 break
+            notifier = self.services.running_notifier
+            if notifier is not None:
+                notifier.on_issue_changes(changes)
             self.post_message(self.IssuesChanged(changes))
+
+    @work(thread=True, exclusive=True, group="notifications")
+    def send_notifications(self) -> None:
+        """Build the notification dispatcher and send what is due until the app ends (a bad channel: one notice)."""
+        from dockerforge_tui.core.errors import DockerForgeError
+
+        try:
+            notifier = self.services.notifier
+        except DockerForgeError as error:
+            self.post_message(self.NotificationsFailed(error.message + (f" ({error.hint})" if error.hint else "")))
+            return
+        if notifier is not None:
+            notifier.run(self._notifications_stop, poll=NOTIFY_TICK_SECONDS)
+
+    @dataclass
+    class NotificationsFailed(Message):
+        """The notification settings could not be used; one line."""
+
+        text: str
+
+    @on(NotificationsFailed)
+    def _notifications_failed(self, message: NotificationsFailed) -> None:
+        self.notify(f"notifications are off: {message.text}", severity="error", timeout=12)
 
     @on(IssuesChanged)
     def _issues_changed(self, message: IssuesChanged) -> None:
@@ -202,8 +237,9 @@ class DockerForgeApp(App):
         """What the ``:`` prompt completes: commands, then ``logs NAME`` and ``theme NAME``."""
         names = [container.name for container in self._containers_screen().known_containers()]
         engines = [f"ctx {name}" for _, name, _ in self.engine_choices()]
-        return (["containers", *self.SECTIONS, "issues", "chat", "usage", "help", "quit", "theme", "ctx"] + engines
-                + [f"logs {name}" for name in names]
+        return (["containers", *self.SECTIONS, "issues", "notifications", "fixes", "chat", "usage", "help", "quit",
+                 "theme", "ctx"] + engines
+                + [f"logs {name}" for name in names] + [f"fix {name}" for name in names]
                 + [f"theme {theme}" for theme in sorted(self.available_themes)])
 
     def run_command(self, command: str | None) -> None:
@@ -221,6 +257,12 @@ class DockerForgeApp(App):
             self.action_open_section(verb)
         elif verb == "issues":
             self.action_open_issues()
+        elif verb == "notifications":
+            self.action_open_notifications()
+        elif verb == "fixes":
+            self.action_open_fixes()
+        elif verb == "fix" and argument:
+            self.propose_fixes_for(argument)
         elif verb in ("chat", "ai"):
             self.action_chat()
         elif verb == "usage":
@@ -283,6 +325,26 @@ class DockerForgeApp(App):
 
         if not isinstance(self.screen, IssuesScreen):
             self.push_screen(IssuesScreen(self.services.issues))
+
+    def action_open_notifications(self) -> None:
+        """Show the notification centre: what was sent, what was held back and why."""
+        from dockerforge_tui.ui.screens.notifications import NotificationsScreen
+
+        if not isinstance(self.screen, NotificationsScreen):
+            self.push_screen(NotificationsScreen())
+
+    def action_open_fixes(self) -> None:
+        """Show the fix history (Enter opens a fix: apply, reject, roll back)."""
+        from dockerforge_tui.ui.screens.fixes import FixesScreen
+
+        if not isinstance(self.screen, FixesScreen):
+            self.push_screen(FixesScreen())
+
+    def propose_fixes_for(self, container: str) -> None:
+        """Analyse ``container`` now and show the fixes proposed for it in the fix dialog."""
+        from dockerforge_tui.ui.screens.fix_dialog import FixDialog
+
+        self.push_screen(FixDialog(container=container))
 
     # -- the endpoint switcher ---------------------------------------------------------------
 
@@ -362,6 +424,19 @@ def _screen(module: str, name: str) -> Screen:
     return getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)()
 
 
+def _notifier_factory(config: LoadedConfig, paths: AppPaths) -> Callable[[], object] | None:
+    """Builds the notification dispatcher, or None when no channel is configured (nothing is imported then)."""
+    if not config.settings.notifications.channels:
+        return None
+
+    def open_notifier():
+        from dockerforge_tui.services.notify import build_dispatcher
+
+        return build_dispatcher(config.settings, paths, os.environ, config=config)
+
+    return open_notifier
+
+
 def _keymap_scopes() -> dict[str, tuple[type, ...]]:
     """Each screen with the widgets whose bindings are active on it (keys may clash only within a scope)."""
     import importlib
@@ -373,6 +448,8 @@ def _keymap_scopes() -> dict[str, tuple[type, ...]]:
                          ("compose", "ComposeScreen"), ("events", "EventsScreen"), ("system", "SystemScreen"),
                          ("audit", "AuditScreen"), ("issues", "IssuesScreen"), ("logs", "LogsScreen"),
                          ("stats", "StatsScreen"), ("chat", "ChatScreen"), ("ai_usage", "AIUsageScreen"),
+                         ("fix_dialog", "FixDialog"), ("notifications", "NotificationsScreen"),
+                         ("fixes", "FixesScreen"),
                          ("container_detail", "ContainerDetailScreen")):
         screen = getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)
         scopes[module] = (screen, LogPane) if module == "logs" else (screen,)
@@ -455,6 +532,8 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         readonly=settings.ui.readonly,
         open_issues=open_issues,
         custom_commands=custom_commands,
+        paths=paths,
+        open_notifier=_notifier_factory(config, paths),
     )
     open_monitor = None
     if watch_engine and settings.monitoring.live:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:  # the issue services and the action runner load on first use,
     from dockerforge_tui.services.custom_commands import CustomCommand
     from dockerforge_tui.services.docker.session import EngineSession
     from dockerforge_tui.services.issues import IssueStore
+    from dockerforge_tui.core.paths import AppPaths
+    from dockerforge_tui.services.docker.connection import EngineConnection
+    from dockerforge_tui.services.fixes import FixService
+    from dockerforge_tui.services.notify import NotificationDispatcher, NotificationLog
 
 T = TypeVar("T")
 
@@ -32,6 +36,12 @@ class DashboardServices:
     open_issues: Callable[[], IssueStore]
     """Opens the issue store; called once, on first use of :attr:`issues`."""
     custom_commands: tuple[CustomCommand, ...] = ()
+    paths: AppPaths | None = None
+    """Where the fix store and the notification log live."""
+    open_notifier: Callable[[], NotificationDispatcher] | None = None
+    """Builds the notification dispatcher (None: no channel is configured); called once, by :attr:`notifier`."""
+    _notifier: list = field(default_factory=list, init=False, repr=False, compare=False)
+    _notifier_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _issue_store: list = field(default_factory=list, init=False, repr=False, compare=False)
     _issue_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
@@ -42,6 +52,52 @@ class DashboardServices:
             if not self._issue_store:
                 self._issue_store.append(self.open_issues())
             return self._issue_store[0]
+
+    @property
+    def notifier(self) -> NotificationDispatcher | None:
+        """The notification dispatcher, built on first use from any thread; None when notifications are not set up.
+
+        Raises the :class:`DockerForgeError` of a bad channel (a plain-text password) on each use.
+        """
+        if self.open_notifier is None:
+            return None
+        with self._notifier_lock:
+            if not self._notifier:
+                self._notifier.append(self.open_notifier())
+            return self._notifier[0]
+
+    @property
+    def running_notifier(self) -> NotificationDispatcher | None:
+        """The dispatcher if it was built already (never builds it: safe on the UI thread)."""
+        return self._notifier[0] if self._notifier else None
+
+    def notification_log(self) -> NotificationLog:
+        """The notification log (the dispatcher's, or the file the CLI writes when notifications are off here)."""
+        from dockerforge_tui.services.notify import NotificationLog
+
+        notifier = self.running_notifier
+        if notifier is not None:
+            return notifier.log
+        return NotificationLog.for_paths(self.paths, self.settings.notifications.log_max_entries)
+
+    def fix_service(self, connection: EngineConnection | None = None) -> FixService:
+        """A fix service on ``connection`` (None: only what needs no engine, e.g. reject), telling the notifier."""
+        from dockerforge_tui.core.redaction import Redactor
+        from dockerforge_tui.services.fixes import FixEngine, FixService, FixStore
+
+        engine = None if connection is None else FixEngine(connection, audit=self.audit, readonly=self.readonly)
+        redaction = self.settings.redaction
+        service = FixService(FixStore.for_paths(self.paths), engine,
+                             redactor=Redactor(redaction.values, redaction.key_patterns),
+                             running_seconds=float(self.settings.fixes.verify_seconds), issues=self.issues)
+        notifier = self.running_notifier
+        if notifier is not None:
+            service.subscribe(notifier.on_fix_event)
+        return service
+
+    def with_fixes(self, operation: Callable[[FixService], T]) -> T:
+        """Run ``operation(fix_service)`` on the shared connection (blocking: call from a worker)."""
+        return self.engine.call(lambda connection: operation(self.fix_service(connection)))
 
     def call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a read-only service function with the shared connection (blocking: call from a worker)."""

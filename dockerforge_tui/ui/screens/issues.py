@@ -39,6 +39,7 @@ class IssuesScreen(Screen):
         Binding("u", "set_status('reopen')", "Reopen", show=False, id="issues.reopen"),
         Binding("l", "logs", "Logs", id="issues.logs"),
         Binding("w", "ask_why", "Ask AI why", show=False, id="issues.ask_why"),
+        Binding("p", "propose_fix", "Propose fix", show=False, id="issues.propose_fix"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="issues.reload"),
     ]
 
@@ -93,10 +94,22 @@ class IssuesScreen(Screen):
     def write_status(self, verb: str, issue_id: str) -> None:
         """Change one issue's status in the store, then reload."""
         try:
-            getattr(self._store, verb)(issue_id)
+            issue = getattr(self._store, verb)(issue_id)
+            self._tell_notifier(verb, issue)
         except DockerForgeError as error:
             self.post_message(self.StoreFailed(error.message))
         self.load()
+
+    def _tell_notifier(self, verb: str, issue: Issue) -> None:
+        # Acknowledging stops the issue's escalation; resolving tells the people who were told it opened.
+        services = getattr(self.app, "services", None)
+        notifier = services.running_notifier if services is not None else None
+        if notifier is None:
+            return
+        if verb == "acknowledge":
+            notifier.acknowledge(issue.id, by="dashboard")
+        elif verb == "resolve":
+            notifier.on_issue_resolved(issue)
 
     @on(IssuesLoaded)
     def _show(self, message: IssuesLoaded) -> None:
@@ -175,6 +188,14 @@ class IssuesScreen(Screen):
             # Searching for the newest log line that raised it puts those lines in view, marked.
             raised_by = next((evidence.text for evidence in reversed(issue.evidence) if evidence.source == "log"), None)
             opener(list(issue.containers[-3:]), title=issue.title, search=raised_by)
+
+    def action_propose_fix(self) -> None:
+        """Propose fixes for the selected issue and show them in the fix dialog (approve, reject, dry run)."""
+        from dockerforge_tui.ui.screens.fix_dialog import FixDialog
+
+        issue = self.selected_issue
+        if issue is not None:
+            self.app.push_screen(FixDialog(issue=issue))
 
     def action_ask_why(self) -> None:
         """Ask the AI why the selected issue happens: the analysis template, answered in parts in the chat pane."""
