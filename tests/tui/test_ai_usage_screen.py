@@ -136,6 +136,11 @@ async def test_ctrl_t_in_the_chat_pane_shows_the_usage_and_escape_goes_back_to_t
         await wait_until(pilot, lambda: isinstance(app.screen, AIUsageScreen), what="the usage screen")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back in the chat pane")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, AIUsageScreen), what="the usage screen again")
+        await pilot.press("A")  # the chat is already open below: back to it, not a second pane
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the same chat pane")
+        assert sum(isinstance(screen, ChatScreen) for screen in app.screen_stack) == 1
 
 
 def test_the_usage_keys_can_be_remapped_by_id_and_may_not_clash():

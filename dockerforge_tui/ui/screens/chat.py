@@ -548,6 +548,11 @@ def open_chat(app: "App", *, issue: "Issue | None" = None, analyze: str | None =
     """
     if isinstance(app.screen, ChatScreen):
         return
+    if any(isinstance(screen, ChatScreen) for screen in app.screen_stack):
+        # Opened from the chat (the usage view): go back to that pane rather than stack a second one.
+        while not isinstance(app.screen, ChatScreen):
+            app.pop_screen()
+        return
     settings = app.services.settings
     not_configured = not_configured_line(settings)
     if issue is not None:
