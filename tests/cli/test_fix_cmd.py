@@ -16,7 +16,7 @@ from dockerforge_tui.services.fixes import (
 
 pytestmark = pytest.mark.docker
 
-OOM_COMMAND = "head -c 48m /dev/zero | tail -c 48m >/dev/null && { trap 'exit 0' TERM; sleep 300 & wait; }"
+OOM_COMMAND = "trap 'exit 0' TERM; head -c 48m /dev/zero | tail -c 48m >/dev/null && { sleep 300 & wait; }"
 TERMINABLE = "trap 'exit 0' TERM; sleep 300 & wait"
 FIX_FIELDS = {"id", "container", "risk", "summary", "operations", "status", "preview", "verification", "source"}
 

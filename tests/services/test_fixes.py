@@ -27,8 +27,8 @@ pytestmark = pytest.mark.docker
 
 MIB = 1024 * 1024
 # Holds 48 MiB for a moment: killed for memory under a 32 MiB limit, fine under the 256 MiB a fix sets.
-# PID 1 traps TERM afterwards so a stop or a restart is quick.
-OOM_COMMAND = "head -c 48m /dev/zero | tail -c 48m >/dev/null && { trap 'exit 0' TERM; sleep 300 & wait; }"
+# PID 1 traps TERM (acted on once the pipeline ends) so a stop or a restart is quick.
+OOM_COMMAND = "trap 'exit 0' TERM; head -c 48m /dev/zero | tail -c 48m >/dev/null && { sleep 300 & wait; }"
 TERMINABLE = "trap 'exit 0' TERM; sleep 300 & wait"
 # What a rollback must bring back exactly.
 CONFIG_FIELDS = ("Image", "Cmd", "Entrypoint", "Env", "Labels", "Hostname", "WorkingDir", "User", "ExposedPorts")
