@@ -120,9 +120,9 @@ class ContainersScreen(Screen):
 
     @dataclass
     class IssuesCounted(Message):
-        """The number of open issues, counted off the UI thread."""
+        """The number of open issues, counted off the UI thread (None when the store could not be read)."""
 
-        count: int
+        count: int | None
 
     @dataclass
     class UrlsFound(Message):
@@ -138,6 +138,8 @@ class ContainersScreen(Screen):
         self._clock = clock
         self._first_list = first_list
         self._uptimes_at = 0.0
+        self._issue_count_running = False
+        self._issue_count_stale = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -283,7 +285,15 @@ class ContainersScreen(Screen):
         self.set_focus(self.query_one(ContainerTable))
 
     def issues_changed(self) -> None:
-        """The live monitor recorded something: count the open issues again."""
+        """The live monitor recorded something: count the open issues again.
+
+        Counting reads the whole issue store, so changes that arrive while a count runs
+        are counted once, by one more count after it.
+        """
+        if self._issue_count_running:
+            self._issue_count_stale = True
+            return
+        self._issue_count_running = True
         self._count_issues()
 
     @work(thread=True, exclusive=True, group="issue-count")
@@ -293,14 +303,19 @@ class ContainersScreen(Screen):
         try:
             count = len(self.app.services.issues.list(status=("open",)))
         except DockerForgeError:
-            return
+            count = None
         # A message, not call_from_thread: it is simply dropped when the screen is gone.
         self.post_message(self.IssuesCounted(count))
 
     @on(IssuesCounted)
     def _issues_counted(self, message: IssuesCounted) -> None:
-        self._open_issues = message.count
-        self._show_status()
+        self._issue_count_running = False
+        if self._issue_count_stale:
+            self._issue_count_stale = False
+            self.issues_changed()
+        if message.count is not None:
+            self._open_issues = message.count
+            self._show_status()
 
     def _show_status(self) -> None:
         table = self.query_one(ContainerTable)
