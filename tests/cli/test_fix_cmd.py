@@ -202,3 +202,24 @@ def test_the_verification_time_comes_from_the_config(run_cli, containers, tmp_pa
     result = run_cli("fix", "propose", container.name, "--config", str(config), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert {fix["verification"]["running_seconds"] for fix in json.loads(result.stdout)["fixes"]} == {7.0}
+
+
+def test_fix_events_reach_the_notification_channels_before_the_command_ends(run_cli, store, containers):
+    from tests.support.notify_servers import WebhookServer
+
+    container = containers.run(TERMINABLE)
+    server = WebhookServer().start()
+    try:
+        app_paths().config_file.write_text(
+            f'notifications:\n  default_channels: [hook]\n  channels:\n    hook: {{url: "json://{server.base}/hook"}}\n')
+        proposal = store.save(manual_proposal(container.name, [Restart(container.name, timeout=2)], "restart it"))
+        result = run_cli("fix", "apply", proposal.id, "--yes", "--verify-seconds", "0")
+        assert result.exit_code == 0, result.stderr
+        bodies = [request.json() for request in server.requests]
+        assert len(bodies) == 1 and "restart it" in json.dumps(bodies[0])
+        # A channel the dispatcher refuses (a plain password in its URL) costs the notifications, not the fix.
+        app_paths().config_file.write_text('notifications:\n  channels:\n    bad: {url: "json://u:plainpw@h/x"}\n')
+        warned = run_cli("fix", "reject", store.save(manual_proposal("web", [Restart("web")], "x")).id)
+        assert warned.exit_code == 0 and "warning: no notifications for this command" in warned.stderr
+    finally:
+        server.stop()

@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 from dockerforge_tui.cli.commands.common import confirm, connect_engine, issue_store, redactor_for, user_pattern_set
 from dockerforge_tui.cli.context import CommandContext
@@ -121,6 +122,54 @@ def _service(ctx: CommandContext, connection: "EngineConnection", running_second
                       patterns=user_pattern_set(ctx), issues=issue_store(ctx, redactor))
 
 
+@contextmanager
+def _fix_service(ctx: CommandContext, *, engine: bool = True,
+                 running_seconds: float | None = None) -> Iterator["FixService"]:
+    """The fix service (on a fresh engine connection unless ``engine`` is False), telling the notification
+    channels what happens; whatever is due is sent before the command ends."""
+    notifier = _notifier(ctx)
+    try:
+        if engine:
+            with connect_engine(ctx) as connection:
+                service = _service(ctx, connection, running_seconds)
+                if notifier is not None:
+                    service.subscribe(notifier.on_fix_event)
+                yield service
+        else:
+            from dockerforge_tui.services.fixes import FixService
+
+            service = FixService(_store(ctx), None,
+                                 ai_outcome=lambda call_id, accepted: _record_ai_outcome(ctx, call_id, accepted))
+            if notifier is not None:
+                service.subscribe(notifier.on_fix_event)
+            yield service
+    finally:
+        if notifier is not None:
+            _flush(notifier, ctx)
+
+
+def _notifier(ctx: CommandContext) -> Any:
+    """The notification dispatcher when channels are configured (None otherwise: nothing is imported)."""
+    if not ctx.settings.notifications.channels:
+        return None
+    from dockerforge_tui.services.notify import build_dispatcher
+
+    try:
+        return build_dispatcher(ctx.settings, ctx.paths, ctx.env, config=ctx.config())
+    except DockerForgeError as error:  # a broken channel must not stop a fix; say so and go on
+        print(f"dockerforge: warning: no notifications for this command: {error.message}", file=ctx.stderr)
+        return None
+
+
+def _flush(notifier: Any, ctx: CommandContext) -> None:
+    # A one-shot command cannot wait for the group wait: send what changed now.
+    try:
+        notifier.tick(force=True)
+    except (DockerForgeError, OSError) as error:
+        print(f"dockerforge: warning: notifications were not sent: {getattr(error, 'message', error)}",
+              file=ctx.stderr)
+
+
 def _record_ai_outcome(ctx: CommandContext, call_id: str, accepted: bool) -> None:
     # Through the assistant, which owns the AI usage ledger and its feedback columns.
     from dockerforge_tui.services.ai.assistant import Assistant
@@ -194,8 +243,8 @@ def _run_propose(args: argparse.Namespace, ctx: CommandContext) -> int:
     if args.tail is not None and args.tail < 1:
         raise UsageError(f"--tail must be at least 1, not {args.tail}", hint="for example --tail 200")
     redactor = redactor_for(ctx.settings)
-    with connect_engine(ctx) as connection:
-        proposals = _service(ctx, connection).propose_for(args.container, tail=args.tail)
+    with _fix_service(ctx) as service:
+        proposals = service.propose_for(args.container, tail=args.tail)
     if args.format == "json":
         _print_json({"container": args.container, "fixes": [_fix_data(item, redactor) for item in proposals]}, ctx)
         return int(ExitCode.OK)
@@ -264,8 +313,7 @@ def _run_apply(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise UsageError(f"fix {proposal.id} is high risk: --yes alone is refused",
                          hint="review it with `dockerforge fix show ID`, then add --force, or drop --yes to confirm "
                               "by typing the container's name")
-    with connect_engine(ctx) as connection:
-        service = _service(ctx, connection, args.verify_seconds)
+    with _fix_service(ctx, running_seconds=args.verify_seconds) as service:
         if args.dry_run:
             result = service.apply(proposal, dry_run=True, options=_options(args))
             print("\n".join(_details(result.proposal)), file=ctx.stdout)
@@ -306,19 +354,16 @@ def _run_rollback(args: argparse.Namespace, ctx: CommandContext) -> int:
     proposal = _store(ctx).get(args.fix_id)
     if not args.yes and not confirm(f"Roll back fix {proposal.id} ({proposal.summary})?", ctx):
         raise UserAbortError(f"fix {proposal.id} was not rolled back", hint="run again with --yes to skip the question")
-    with connect_engine(ctx) as connection:
-        proposal = _service(ctx, connection).rollback(
+    with _fix_service(ctx) as service:
+        proposal = service.rollback(
             proposal.id, on_progress=lambda text: print(f"  {text}", file=ctx.stderr, flush=True))
     print(f"fix {proposal.id} rolled back", file=ctx.stdout)
     return int(ExitCode.OK)
 
 
 def _run_reject(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from dockerforge_tui.services.fixes import FixService
-
-    service = FixService(_store(ctx), None,  # rejecting touches no engine
-                         ai_outcome=lambda call_id, accepted: _record_ai_outcome(ctx, call_id, accepted))
-    proposal = service.reject(args.fix_id)
+    with _fix_service(ctx, engine=False) as service:  # rejecting touches no engine
+        proposal = service.reject(args.fix_id)
     print(f"fix {proposal.id} rejected", file=ctx.stdout)
     return int(ExitCode.OK)
 
