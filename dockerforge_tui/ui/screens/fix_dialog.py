@@ -198,7 +198,9 @@ class FixDialog(ModalScreen[None]):
             if progress:
                 progress.append("\n")
             progress.append(line, style=f"bold {palette.get(colour, '')}".strip())
-        self.query_one("#fix-progress", Static).update(progress)
+        shown = self.query_one("#fix-progress", Static)
+        shown.update(progress)
+        shown.display = bool(progress)
 
     def _say(self, line: str, colour: str = "warning") -> None:
         self._status_line = (line, colour)
