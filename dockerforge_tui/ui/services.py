@@ -89,11 +89,23 @@ class DashboardServices:
         redaction = self.settings.redaction
         service = FixService(FixStore.for_paths(self.paths), engine,
                              redactor=Redactor(redaction.values, redaction.key_patterns),
-                             running_seconds=float(self.settings.fixes.verify_seconds), issues=self.issues)
+                             running_seconds=float(self.settings.fixes.verify_seconds), issues=self.issues,
+                             patterns=self._user_patterns())
         notifier = self.running_notifier
         if notifier is not None:
             service.subscribe(notifier.on_fix_event)
         return service
+
+    def _user_patterns(self):
+        # The live monitor finds issues with the user's patterns too: a fix checks for the same ones.
+        from dockerforge_tui.services.logs.learning import user_patterns_dir
+
+        folder = user_patterns_dir(self.paths)
+        if not folder.is_dir() or not any(path.suffix in (".yaml", ".yml") for path in folder.iterdir()):
+            return None
+        from dockerforge_tui.services.logs import load_patterns
+
+        return load_patterns(folder)
 
     def with_fixes(self, operation: Callable[[FixService], T]) -> T:
         """Run ``operation(fix_service)`` on the shared connection (blocking: call from a worker)."""

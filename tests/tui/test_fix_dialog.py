@@ -146,3 +146,27 @@ async def test_the_fix_history_opens_a_fix_and_a_missing_container_is_one_line(d
         dialog = app.screen
         await wait_until(pilot, lambda: "no container named" in text_of(dialog, "#fix-progress"),
                          what="the one-line error")
+
+
+def test_the_new_keys_can_be_remapped_by_id_and_a_clash_is_a_config_error():
+    from dockerforge_tui.core.errors import ConfigError
+
+    make_app(load_config(overrides={"ui": {"keymap": {"fix.approve": "y", "notifications.acknowledge": "K"}}}),
+             watch_engine=False)
+    with pytest.raises(ConfigError, match="already bound to fix.reject on the fix_dialog screen"):
+        make_app(load_config(overrides={"ui": {"keymap": {"fix.approve": "r"}}}), watch_engine=False)
+    with pytest.raises(ConfigError, match="already bound to issues.logs"):
+        make_app(load_config(overrides={"ui": {"keymap": {"issues.propose_fix": "l"}}}), watch_engine=False)
+
+
+def test_the_dashboards_fix_service_checks_for_the_users_learned_patterns_too():
+    from dockerforge_tui.services.logs.learning import propose_pattern, save_pattern, user_patterns_dir
+
+    app = make_app(load_config(), watch_engine=False)
+    assert app.services.fix_service(None).patterns is None  # no user patterns: the packaged set
+    learned = propose_pattern(category="disk_full", regex=r"quota exceeded for bucket \S+",
+                              example_line="ERROR uploader: quota exceeded for bucket photos-prod",
+                              explanation="The bucket is full.", severity="error", recommendations=["Raise it."])
+    save_pattern(learned, user_patterns_dir(app.paths))
+    patterns = app.services.fix_service(None).patterns
+    assert patterns is not None and learned.id in {pattern.id for pattern in patterns.patterns}
