@@ -170,3 +170,22 @@ def test_the_dashboards_fix_service_checks_for_the_users_learned_patterns_too():
     save_pattern(learned, user_patterns_dir(app.paths))
     patterns = app.services.fix_service(None).patterns
     assert patterns is not None and learned.id in {pattern.id for pattern in patterns.patterns}
+
+
+@pytest.mark.docker
+async def test_n_shows_the_next_fix_b_needs_an_applied_one_and_a_failing_apply_is_one_line(docker_client):
+    app = make_app(load_config(), watch_engine=False)
+    first = stored(app, manual_proposal("dfnosuch-web", [Restart("dfnosuch-web")], "Restart it"))
+    second = stored(app, manual_proposal("dfnosuch-web", [UpdateResources("dfnosuch-web", memory=64 * MIB)],
+                                         "More memory"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        dialog = await open_dialog(pilot, first, second)
+        assert "(1 of 2, n for the next)" in text_of(dialog, "#fix-title")
+        await pilot.press("n")
+        assert dialog.proposal.id == second.id and "(2 of 2" in text_of(dialog, "#fix-title")
+        await pilot.press("b")
+        assert "there is nothing to roll back" in text_of(dialog, "#fix-progress")
+        await pilot.press("a")  # the container does not exist: nothing changed, one line says why
+        await wait_until(pilot, lambda: not dialog.busy and "no such container" in text_of(dialog, "#fix-progress")
+                         .lower(), what="the failure")
+        assert status_in_store(app, second) == "proposed"
