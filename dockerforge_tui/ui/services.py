@@ -1,8 +1,10 @@
 """What the dashboard's screens use to reach the engine: built once by ``make_app``.
 
 Screens never open connections or clients themselves: they call
-``services.call(service_function, ...)`` or ``services.act(verb, ...)`` from a thread
-worker, and get frozen records or a :class:`DockerForgeError` back.
+``services.call(service_function, ...)``, ``services.act(verb, ...)`` or
+``services.with_fixes(...)`` from a thread worker, and get frozen records or a
+:class:`DockerForgeError` back. The notification dispatcher is built on first use, by the
+app's notification worker, only when channels are configured.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 if TYPE_CHECKING:  # the issue services and the action runner load on first use, after the first frame
     from dockerforge_tui.core.config import Settings
+    from dockerforge_tui.core.paths import AppPaths
     from dockerforge_tui.services.audit import AuditLog
     from dockerforge_tui.services.custom_commands import CustomCommand
-    from dockerforge_tui.services.docker.session import EngineSession
-    from dockerforge_tui.services.issues import IssueStore
-    from dockerforge_tui.core.paths import AppPaths
     from dockerforge_tui.services.docker.connection import EngineConnection
+    from dockerforge_tui.services.docker.session import EngineSession
     from dockerforge_tui.services.fixes import FixService
+    from dockerforge_tui.services.issues import IssueStore
+    from dockerforge_tui.services.logs import PatternSet
     from dockerforge_tui.services.notify import NotificationDispatcher, NotificationLog
 
 T = TypeVar("T")
@@ -96,7 +99,7 @@ class DashboardServices:
             service.subscribe(notifier.on_fix_event)
         return service
 
-    def _user_patterns(self):
+    def _user_patterns(self) -> PatternSet | None:
         # The live monitor finds issues with the user's patterns too: a fix checks for the same ones.
         from dockerforge_tui.services.logs.learning import user_patterns_dir
 
