@@ -165,10 +165,19 @@ class DockerForgeApp(App):
         for changes in monitor.changes():
             if worker.is_cancelled:
                 break
-            notifier = self.services.running_notifier
+            notifier = self._notifier()
             if notifier is not None:
                 notifier.on_issue_changes(changes)
             self.post_message(self.IssuesChanged(changes))
+
+    def _notifier(self):
+        """The dispatcher (built now if the notification worker has not yet), or None; call from a worker."""
+        from dockerforge_tui.core.errors import DockerForgeError
+
+        try:
+            return self.services.notifier
+        except DockerForgeError:  # a bad channel: the notification worker says so, once
+            return None
 
     @work(thread=True, exclusive=True, group="notifications")
     def send_notifications(self) -> None:

@@ -85,6 +85,7 @@ class DashboardServices:
 
     def fix_service(self, connection: EngineConnection | None = None) -> FixService:
         """A fix service on ``connection`` (None: only what needs no engine, e.g. reject), telling the notifier."""
+        from dockerforge_tui.core.errors import DockerForgeError
         from dockerforge_tui.core.redaction import Redactor
         from dockerforge_tui.services.fixes import FixEngine, FixService, FixStore
 
@@ -94,7 +95,10 @@ class DashboardServices:
                              redactor=Redactor(redaction.values, redaction.key_patterns),
                              running_seconds=float(self.settings.fixes.verify_seconds), issues=self.issues,
                              patterns=self._user_patterns())
-        notifier = self.running_notifier
+        try:
+            notifier = self.notifier
+        except DockerForgeError:  # a bad channel: the app said so once; fixes work without notifications
+            notifier = None
         if notifier is not None:
             service.subscribe(notifier.on_fix_event)
         return service

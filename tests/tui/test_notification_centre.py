@@ -110,3 +110,22 @@ async def test_without_channels_the_centre_reads_the_log_the_cli_writes_and_says
         await pilot.press("a")  # no row: nothing to acknowledge, one line says so
         await pilot.pause()
         assert app.services.running_notifier is None
+
+
+async def test_a_channel_with_a_plain_password_turns_notifications_off_with_one_line_and_fixes_still_work():
+    from dockerforge_tui.services.fixes import Restart, manual_proposal
+
+    app = make_app(load_config(overrides={"notifications": {
+        "channels": {"mail": {"url": "mailtos://ops:hunter2@mail.example.com?to=ops@example.com"}}}}),
+        watch_engine=False)
+    async with app.run_test(size=(100, 24)) as pilot:
+        def said() -> list[str]:
+            return [notification.message for notification in app._notifications]
+
+        await wait_until(pilot, lambda: any("notifications are off" in text for text in said()), what="the notice")
+        [notice] = [text for text in said() if "notifications are off" in text]
+        assert "the password is written in plain text" in notice and "hunter2" not in notice
+        fixes = await in_thread(app.services.fix_service, None)  # without a notifier, but working
+        assert fixes.listeners == []
+        proposal = fixes.store.save(manual_proposal("web", [Restart("web")], "Restart web"))
+        assert (await in_thread(fixes.reject, proposal.id)).status == "rejected"
