@@ -411,6 +411,10 @@ class DockerForgeApp(App):
                     yield SystemCommand(command.title or command.id,
                                         command.description or f"custom command {command.id}",
                                         lambda command=command: screen.run_custom(command))
+        target = _selected_container_name(screen)
+        if target:
+            yield SystemCommand("Propose fix", f"analyse {target} now and propose fixes (:fix {target})",
+                                lambda: self.propose_fixes_for(target))
         # Every binding with a description is an action the palette can find by name.
         for active in screen.active_bindings.values():
             binding = active.binding
@@ -431,6 +435,16 @@ def _screen(module: str, name: str) -> Screen:
     import importlib
 
     return getattr(importlib.import_module(f"dockerforge_tui.ui.screens.{module}"), name)()
+
+
+def _selected_container_name(screen: Screen) -> str | None:
+    """The container selected on the containers list or shown in the detail screen, if any."""
+    if isinstance(screen, ContainersScreen):
+        from dockerforge_tui.ui.widgets.container_table import ContainerTable
+
+        selected = screen.query_one(ContainerTable).selected_container
+        return selected.name if selected is not None else None
+    return getattr(screen, "container_name", None) if type(screen).__name__ == "ContainerDetailScreen" else None
 
 
 def _notifier_factory(config: LoadedConfig, paths: AppPaths) -> Callable[[], object] | None:

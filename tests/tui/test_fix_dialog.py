@@ -189,3 +189,22 @@ async def test_n_shows_the_next_fix_b_needs_an_applied_one_and_a_failing_apply_i
         await wait_until(pilot, lambda: not dialog.busy and "no such container" in text_of(dialog, "#fix-progress")
                          .lower(), what="the failure")
         assert status_in_store(app, second) == "proposed"
+
+
+@pytest.mark.docker
+async def test_the_palette_proposes_fixes_for_the_selected_container(docker_client):
+    from tests.snapshots.test_screens import CONTAINERS, ENGINE, SAMPLES, dashboard, feed
+    from dockerforge_tui.services.docker.watch import ContainersListed, EngineConnected
+
+    app = dashboard()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await feed(pilot, EngineConnected(ENGINE), ContainersListed(CONTAINERS, complete=True), samples=SAMPLES)
+        [command] = [command for command in app.get_system_commands(app.screen) if command.title == "Propose fix"]
+        assert command.help == "analyse cron now and propose fixes (:fix cron)"  # the first row, by name
+        command.callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, FixDialog), what="the dialog")
+        dialog = app.screen
+        # These containers are fixed data, not on this engine: the analysis says so in one line.
+        await wait_until(pilot, lambda: "no container named or with id 'cron'" in text_of(dialog, "#fix-progress"),
+                         what="the one-line answer")
+        assert "Fixes for cron" in text_of(dialog, "#fix-title")
