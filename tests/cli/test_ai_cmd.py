@@ -151,6 +151,29 @@ def test_analyze_with_claude_streams_the_answer_and_sends_no_secret(run_cli, env
     assert "[REDACTED:" in server.posts()[-1].body["system"]  # the template tells the model about placeholders
 
 
+def test_analyze_with_a_json_provider_asks_for_json_and_shows_the_parts(run_cli, env, tmp_path, leaky):
+    answer = {"summary": "The JVM runs out of heap.", "root_cause": "Heap too small for the load (high).",
+              "evidence": ["java.lang.OutOfMemoryError: Java heap space"],
+              "fixes": ["Raise -Xmx to 512m", "Raise the memory limit (risky)"]}
+    with OllamaServer(reply_text=json.dumps(answer)) as server:
+        env.setenv("OLLAMA_HOST", server.url)
+        result = run_cli("ai", "analyze", "--provider", "ollama", leaky.name)
+        as_object = run_cli("ai", "analyze", "--provider", "ollama", "--format", "json", leaky.name)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == ("Summary: The JVM runs out of heap.\n\n"
+                                     "Root cause: Heap too small for the load (high).\n\n"
+                                     "Evidence:\n- java.lang.OutOfMemoryError: Java heap space\n\n"
+                                     "Fixes:\n1. Raise -Xmx to 512m\n2. Raise the memory limit (risky)")
+    body = server.posts()[-1].body
+    assert body["format"] == "json"  # the provider was asked for JSON, and the prompt says which keys
+    assert '"root_cause"' in body["messages"][-1]["content"] and "## Root cause" not in body["messages"][-1]["content"]
+    assert_no_secret(server)
+    assert as_object.exit_code == 0, as_object.stderr
+    printed = json.loads(as_object.stdout)
+    assert (printed["summary"], printed["fixes"], printed["structured"]) == (answer["summary"], answer["fixes"], True)
+    assert printed["answered_by"] == "ollama" and printed["call_id"]
+
+
 def test_ask_with_ollama_and_a_container_sends_no_secret(run_cli, env, tmp_path, leaky):
     with OllamaServer(reply_text="It exits after printing its config.") as server:
         env.setenv("OLLAMA_HOST", server.url)

@@ -146,6 +146,8 @@ def test_usage_report_groups_filters_and_suggests(run_cli, env, tmp_path):
 def test_templates_lists_versions_selection_and_stats(run_cli, env, tmp_path):
     user = Path(os.environ["DOCKERFORGE_CONFIG_DIR"]) / "prompt_templates"
     user.mkdir()
+    (user / "diagnose.v3.md").write_text("---\nid: diagnose\nversion: 3\ndescription: trial\n"
+                                         "variables: [container, context]\nexperimental: true\n---\n{{ context }}\n")
     (user / "ask.v2.md").write_text("---\nid: ask\nversion: 2\ndescription: terse\nvariables: [question, context]\n"
                                     "---\n{{ question }}\n{{ context }}\n")
     book = ledger()
@@ -158,10 +160,12 @@ def test_templates_lists_versions_selection_and_stats(run_cli, env, tmp_path):
     assert result.exit_code == 0, result.stderr
     rows = {row["label"]: row for row in json.loads(result.stdout)["templates"]}
     assert rows["diagnose@v1"]["selection"] == "A/B 25%" and rows["diagnose@v2"]["selection"] == "A/B 75%"
-    assert rows["diagnose@v2"]["experimental"] and rows["diagnose@v2"]["calls"] == 1
+    assert rows["diagnose@v2"]["experimental"] is False and rows["diagnose@v2"]["calls"] == 1
     assert (rows["diagnose@v2"]["thumbs_up"], rows["diagnose@v2"]["fix_accepted_rate"]) == (1, 1.0)
     assert rows["ask@v2"]["source"] == "user" and rows["ask@v2"]["selection"] == "default"
     assert rows["ask@v1"]["selection"] == "not used"
     text = run_cli("ai", "templates", "-c", config)
-    assert "diagnose@v2  (A/B 75%, packaged, experimental)" in text.stdout
+    assert "diagnose@v2  (A/B 75%, packaged)" in text.stdout
+    assert "diagnose@v3  (not used, user, experimental)" in text.stdout
+    assert rows["diagnose@v3"]["experimental"] is True
     assert "rated +1/-0; fixes accepted 1 of 1 (100%)" in text.stdout

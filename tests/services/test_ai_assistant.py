@@ -22,7 +22,7 @@ from dockerforge_tui.services.ai.assistant import Assistant
 from dockerforge_tui.services.ai.base import CancelToken
 from dockerforge_tui.services.ai.budget import AIBudgetExceededError, check_budget
 from dockerforge_tui.services.ai.pricing import PriceTable
-from dockerforge_tui.services.ai.prompts import PromptTemplateError, choose_version, list_templates
+from dockerforge_tui.services.ai.prompts import PromptTemplateError, choose_version, list_templates, template_folders
 from dockerforge_tui.services.ai.savings import suggest
 from dockerforge_tui.services.ai.usage import (
     UsageLedger,
@@ -191,9 +191,12 @@ def test_ab_split_draws_with_the_seeded_rng_and_is_recorded(tmp_path, ledger):
     assert (record.template_id, record.template_version, record.call_id) == ("probe", 2, stream.call_id)
 
 
-def test_version_choice_by_number_default_and_errors():
-    versions = list_templates()["diagnose"]
-    assert choose_version("diagnose", versions).version == 1  # v2 is experimental: not the default
+def test_version_choice_by_number_default_and_errors(tmp_path):
+    (tmp_path / "diagnose.v3.md").write_text("---\nid: diagnose\nversion: 3\nvariables: [container, context]\n"
+                                             "experimental: true\n---\n{{ container }}: {{ context }}\n")
+    versions = list_templates((tmp_path, *template_folders()))["diagnose"]
+    assert choose_version("diagnose", versions).version == 2  # v3 is experimental: not the default
+    assert choose_version("diagnose", versions, "3").version == 3
     assert choose_version("diagnose", versions, "2").version == 2
     assert choose_version("diagnose", versions, 2).version == 2
     with pytest.raises(PromptTemplateError, match=r"ai.templates.diagnose: .* has no version '9'"):
@@ -201,9 +204,11 @@ def test_version_choice_by_number_default_and_errors():
     with pytest.raises(PromptTemplateError, match="weights must be positive"):
         choose_version("diagnose", versions, {"1": 0, "2": 0})
     v2 = versions[2]
-    assert v2.required == ("container", "context") and v2.max_tokens == 900
+    assert v2.required == ("container", "context") and v2.max_tokens == 900 and v2.output == "json"
     system, user = v2.render(container="web", context="ctx")
     assert "## Root cause" in user and "operator asks" not in user and "[REDACTED:label:n]" in system
+    assert "JSON" not in user
+    assert '"root_cause"' in v2.render(container="web", context="ctx", json_output="yes")[1]
     assert "The operator asks: exit 137?" in v2.render(container="web", context="ctx", question="exit 137?")[1]
 
 

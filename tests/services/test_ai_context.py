@@ -119,8 +119,9 @@ def test_fit_to_budget_trims_again_when_the_provider_counts_more():
 def test_packaged_templates_load_with_versions():
     templates = list_templates()
     assert {"ask", "diagnose"} <= set(templates)
-    diagnose = load_template("diagnose")
-    assert diagnose.version == 1 and diagnose.label == "diagnose@v1" and diagnose.variables == ("container", "context")
+    assert load_template("diagnose").label == "diagnose@v2"  # the newest version that is not experimental
+    diagnose = load_template("diagnose", 1)
+    assert diagnose.label == "diagnose@v1" and diagnose.variables == ("container", "context")
     system, user = diagnose.render(container="web", context="## Findings\n- x")
     assert "[REDACTED:label:n]" in system and user.startswith("Container web has problems")
     with pytest.raises(PromptTemplateError, match="variable 'context' is not given"):

@@ -23,7 +23,7 @@ from dockerforge_tui.ui.screens.container_detail import ContainerDetailScreen
 from dockerforge_tui.ui.screens.issues import IssuesScreen
 from dockerforge_tui.ui.widgets.chat_transcript import ChatTranscript
 from dockerforge_tui.ui.widgets.container_table import ContainerTable
-from tests.support.ai_servers import AnthropicServer
+from tests.support.ai_servers import AnthropicServer, OllamaServer
 from tests.support.containers import unique_name
 from tests.tui.helpers import in_thread, wait_until
 
@@ -226,6 +226,27 @@ async def test_ask_ai_why_from_a_finding_runs_the_analysis_and_shows_its_parts(d
             turn = await answered(pilot, pane)
             assert (turn.question, turn.kind, pane.conversation) == (f"Why is {name} failing?", "analysis", name)
             assert len(message_posts(server)) == 2 and name in json.dumps(message_posts(server)[-1])
+
+
+async def test_an_analysis_from_a_json_provider_is_asked_as_json_and_shown_in_its_parts(containers, ai_env):
+    name = unique_name("dfjson")
+    container = await in_thread(containers.run, "echo 'OOMKilled'; sleep 300", name=name)
+    answer = {"summary": f"{name} is killed for memory.", "root_cause": "The limit is below the working set (high).",
+              "evidence": ["OOMKilled"], "fixes": [f"docker update --memory 256m {name}"]}
+    with OllamaServer(reply_text=json.dumps(answer)) as server:
+        app = make_app(load_config(overrides={"monitoring": {"live": False}, "ai": {
+            "provider": "ollama", "base_urls": {"ollama": server.url}, "max_attempts": 1}}), watch_engine=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await app.push_screen(ContainerDetailScreen(container.id, name))
+            await pilot.press("w")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat pane")
+            pane = app.screen
+            turn = await answered(pilot, pane)
+            assert json.loads(turn.answer) == answer  # kept as the model gave it
+            assert server.posts()[-1].body["format"] == "json"
+            source = pane.query_one(f"#turn-{turn.id} Markdown").source
+            assert source.startswith(f"**Summary:** {name} is killed for memory.")
+            assert f"**Proposed fixes:**\n1. docker update --memory 256m {name}" in source and "{" not in source
 
 
 async def test_chips_from_the_detail_and_compose_screens_and_the_pane_beside_a_wide_screen():

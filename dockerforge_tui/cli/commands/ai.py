@@ -89,6 +89,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                  description="Run the log patterns and analyzers on a container's recent logs and "
                                              "state, and ask the AI to explain them and propose fixes.")
     analyze.add_argument("container", metavar="CONTAINER")
+    analyze.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text (default; streamed, or shown in its parts when the answer came as JSON) or "
+                              "json: summary, root_cause, evidence, fixes and who answered, as one object")
     for action in (ask, analyze):
         action.add_argument("--provider", metavar="NAME", help="ask this provider only (default: ai.provider, "
                                                                 "then ai.fallback)")
@@ -319,15 +322,26 @@ def _run_question(args: argparse.Namespace, ctx: CommandContext) -> int:
               f"distinct log lines ({context.log_lines_total} read), template {prepared.template_label}",
               file=ctx.stderr)
     _confirm_cost(args, ctx, assistant, prepared)
+    as_json = getattr(args, "format", "text") == "json"
+    # A JSON answer (or one a script wants as JSON) is kept whole and shown in its parts;
+    # anything else streams as it comes.
+    collect = as_json or prepared.structured_output
+    chunks: list[str] = []
     with assistant.stream(prepared) as stream:
         for note in stream.notes:
             print(f"budget: {note}", file=ctx.stderr)
         if stream.budget_warning and stream.answered_by != prepared.provider:
             print(f"budget: {stream.budget_warning}", file=ctx.stderr)
         for chunk in stream:
-            ctx.stdout.write(chunk)
-            ctx.stdout.flush()
-        ctx.stdout.write("\n")
+            if collect:
+                chunks.append(chunk)
+            else:
+                ctx.stdout.write(chunk)
+                ctx.stdout.flush()
+        if not collect:
+            ctx.stdout.write("\n")
+    if collect:
+        _print_answer(ctx, "".join(chunks), stream, as_json)
     completion = stream.completion
     cost = "" if completion is None or completion.cost_usd is None else f", ${completion.cost_usd:.4f}"
     usage = "" if completion is None else \
@@ -335,6 +349,20 @@ def _run_question(args: argparse.Namespace, ctx: CommandContext) -> int:
     print(f"answered by {stream.answered_by} ({stream.model or 'default model'}){usage}; call {stream.call_id}",
           file=ctx.stderr)
     return 0
+
+
+def _print_answer(ctx: CommandContext, text: str, stream: Any, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from dockerforge_tui.services.ai.answer import answer_text, parse_answer
+
+    answer = parse_answer(text)
+    if as_json:
+        print(json.dumps({**asdict(answer), "evidence": list(answer.evidence), "fixes": list(answer.fixes),
+                          "answered_by": stream.answered_by, "model": stream.model, "call_id": stream.call_id},
+                         indent=2), file=ctx.stdout)
+    else:
+        print(answer_text(answer), file=ctx.stdout)
 
 
 # --- usage / templates -----------------------------------------------------------------------------------

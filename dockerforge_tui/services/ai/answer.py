@@ -55,6 +55,23 @@ class StructuredAnswer:
         return not (self.summary or self.root_cause or self.evidence or self.fixes)
 
 
+def answer_text(answer: StructuredAnswer) -> str:
+    """The parts as plain text for a terminal (``Summary:``, ``Root cause:``, ``Evidence:``, ``Fixes:``); the raw
+    answer when no part was found."""
+    if not answer.structured:
+        return answer.raw.strip()
+    blocks: list[str] = []
+    if answer.summary:
+        blocks.append(f"Summary: {answer.summary}")
+    if answer.root_cause:
+        blocks.append(f"Root cause: {answer.root_cause}")
+    if answer.evidence:
+        blocks.append("Evidence:\n" + "\n".join(f"- {item}" for item in answer.evidence))
+    if answer.fixes:
+        blocks.append("Fixes:\n" + "\n".join(f"{number}. {item}" for number, item in enumerate(answer.fixes, 1)))
+    return "\n\n".join(blocks)
+
+
 @cache
 def section_names() -> Mapping[str, tuple[str, ...]]:
     """Each part's accepted names, normalised, from ``answer_sections.yaml``."""

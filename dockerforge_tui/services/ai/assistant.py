@@ -141,6 +141,9 @@ class PreparedCall:
     max_output_tokens: int = 0
     input_budget: int = 0
     providers: tuple[AIProvider, ...] = field(default=(), repr=False, compare=False)
+    structured_output: bool = False
+    """The answer was asked for as JSON (the template's ``output: json`` hint and a first provider that can):
+    show it parsed (:func:`~dockerforge_tui.services.ai.answer.parse_answer`), not as it streams."""
 
     @property
     def template_label(self) -> str:
@@ -354,6 +357,7 @@ class Assistant:
         if "question" in chosen.required and question is None:
             raise UsageError(f"prompt template {chosen.label} needs a question", hint="give one, or analyze instead")
 
+        structured = chosen.output == "json" and first.capabilities().json_output
         redactor = self._redactor()
         name = container or (observation.container.name if observation is not None else None)
         facts = self.read_container(name, log_tail, redactor) if name else None
@@ -369,8 +373,11 @@ class Assistant:
             values = {"container": state.name if state else (name or ""), "context": context.text}
             if question is not None:
                 values["question"] = redactor.redact(question)
-            return chosen.request(max_tokens=ai.max_output_tokens,
-                                  **{key: value for key, value in values.items() if key in chosen.variables}), context
+            if structured:
+                values["json_output"] = "yes"
+            request = chosen.request(max_tokens=ai.max_output_tokens,
+                                     **{key: value for key, value in values.items() if key in chosen.variables})
+            return (replace(request, json_output=True) if structured else request), context
 
         counted: list[str] = []
 
@@ -400,7 +407,8 @@ class Assistant:
             budget_warning=budget.warning, budget=budget, confirmation_reason=reason, notes=notes,
             context=context if facts is not None or observation is not None else None,
             container=state.name if state is not None else name, chain=tuple(provider.name for provider in providers),
-            max_output_tokens=request.max_tokens, input_budget=ai.input_token_budget, providers=providers)
+            max_output_tokens=request.max_tokens, input_budget=ai.input_token_budget, providers=providers,
+            structured_output=structured)
 
     def read_container(self, name: str, log_tail: int, redactor: "Redactor") -> ContainerFacts:
         """One container's state, its last ``log_tail`` log lines (read once) and what the analyzers find in them.

@@ -39,6 +39,10 @@ _ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
 _FILE_NAME = re.compile(r"^(?P<id>[a-z0-9_\-]+)\.v(?P<version>\d+)\.md$")
 
 
+TEMPLATE_OUTPUTS = ("text", "json")
+"""What a template's ``output`` hint may ask for."""
+
+
 class PromptTemplateError(UsageError):
     """A template file is malformed, missing, or rendered without a variable it needs."""
 
@@ -59,6 +63,9 @@ class PromptTemplate:
     """Declared variables that may be left out (rendered as empty text)."""
     experimental: bool = False
     """Used only when ``ai.templates`` names it (alone or in an A/B split), never by default."""
+    output: str = "text"
+    """A provider hint: ``json`` asks a provider that can answer in JSON to do so (the template's
+    optional ``json_output`` variable is then set, so its body can ask for the JSON shape)."""
 
     @property
     def label(self) -> str:
@@ -137,13 +144,16 @@ def parse_template(path: Path) -> PromptTemplate:
     for key, names in (("variables", variables), ("optional", optional)):
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise PromptTemplateError(f"{path}: '{key}' must be a list of names")
+    output = meta.get("output", "text")
+    if output not in TEMPLATE_OUTPUTS:
+        raise PromptTemplateError(f"{path}: 'output' must be one of {', '.join(TEMPLATE_OUTPUTS)}, not {output!r}")
     if set(optional) - set(variables):
         raise PromptTemplateError(f"{path}: optional variable {', '.join(sorted(set(optional) - set(variables)))} "
                                   "is not listed under 'variables'")
     template = PromptTemplate(id=meta["id"], version=meta["version"], description=str(meta.get("description", "")),
                               variables=tuple(variables), system=str(meta.get("system") or ""), body=body,
                               max_tokens=meta.get("max_tokens"), path=path, optional=tuple(optional),
-                              experimental=bool(meta.get("experimental", False)))
+                              experimental=bool(meta.get("experimental", False)), output=output)
     used = _used_variables(path, template.system) | _used_variables(path, template.body)
     undeclared = sorted(used - set(variables))
     if undeclared:

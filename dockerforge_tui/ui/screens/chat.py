@@ -57,6 +57,8 @@ ASK_TEMPLATE = "ask"
 ANALYSIS_TEMPLATE = "diagnose"
 CHUNK_INTERVAL = 0.1
 """Seconds between two messages of streamed text: about ten screen updates a second."""
+STRUCTURED_PENDING = "_Receiving a structured answer; it is shown in its parts when complete…_"
+"""What an answer asked for as JSON shows while it streams."""
 TURNS_SHOWN = 20
 """Earlier turns shown when the pane opens (each is a Markdown document to lay out); the history keeps more."""
 
@@ -226,6 +228,11 @@ class ChatScreen(ModalScreen[None]):
                 if worker.is_cancelled:  # the pane was closed: stop the request, keep what arrived
                     token.cancel()
                 chunks.append(chunk)
+                if prepared.structured_output:
+                    # JSON is shown in its parts once complete; until then one line says it is coming.
+                    if len(chunks) == 1:
+                        self.post_message(self.AnswerChunk(turn.id, STRUCTURED_PENDING))
+                    continue
                 pending.append(chunk)
                 now = time.monotonic()
                 if now - last_post >= CHUNK_INTERVAL:
