@@ -62,6 +62,12 @@ def test_unknown_channel_exits_4_and_plain_password_exits_2_with_file_and_line(r
     config = app_paths().config_file
     assert f"{config}:4: notifications.channels.mail.url: the password is written in plain text" in result.stderr
     assert "dockerforge notify secret set mail" in result.stderr and "hunter2" not in result.stderr
+    validated = run_cli("config", "validate")  # config validate runs the same checks
+    assert validated.exit_code == 2 and "hunter2" not in validated.stderr
+    assert f"{config}:4: notifications.channels.mail.url: the password is written in plain text" in validated.stderr
+    configure('notifications:\n  default_channels: [pager]\n')
+    validated = run_cli("config", "validate")
+    assert validated.exit_code == 2 and "pager" in validated.stderr, validated.stderr
 
 
 def test_environment_reference_in_the_file_is_accepted(run_cli, webhook, monkeypatch):

@@ -121,6 +121,12 @@ def redacted_settings(settings: Settings) -> dict[str, Any]:
 
 def _run_validate(args: argparse.Namespace, ctx: CommandContext) -> int:
     loaded = ctx.config()  # raises ConfigError, which main prints as one line, exit 2
+    notify = loaded.settings.notifications
+    if notify.channels or notify.routes or notify.users or notify.default_channels:
+        # What only the notification service knows: routes naming unknown channels, a secret in a URL.
+        from dockerforge_tui.services.notify.dispatcher import check_notification_settings
+
+        check_notification_settings(loaded.settings, loaded)
     if loaded.files:
         read = ", ".join(map(str, loaded.files))
     else:

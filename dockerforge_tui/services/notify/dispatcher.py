@@ -392,18 +392,14 @@ def _clock_text(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC")
 
 
-def build_dispatcher(settings: "Settings", paths: "AppPaths", env: Mapping[str, str], *,
-                     config: "LoadedConfig | None" = None, clock: Clock | None = None,
-                     keyring_backend: Any | None = None, redactor: Redactor | None = None) -> NotificationDispatcher:
-    """The dispatcher for ``settings`` (``config.settings`` when the files are known) and the platform's paths.
+def check_notification_settings(settings: "Settings", config: "LoadedConfig | None" = None) -> None:
+    """Raise a one-line :class:`ConfigError` for names that refer to nothing or a channel URL with a plain secret.
 
-    Checks the notification settings first: names that refer to nothing, and a channel URL
-    with a plain password or token. With ``config`` the URLs are judged as its files spell
-    them (before ``${VAR}`` substitution) and an error names the file and line.
+    With ``config`` the URLs are judged as its files spell them (before ``${VAR}``
+    substitution) and the error names the file and line. ``dockerforge config validate``
+    and :func:`build_dispatcher` both run it.
     """
-    from dockerforge_tui.services.notify.credentials import (
-        CredentialResolver, SecretStore, channel_urls_as_written, check_channel_url,
-    )
+    from dockerforge_tui.services.notify.credentials import channel_urls_as_written, check_channel_url
     from dockerforge_tui.services.notify.routing import check_settings
 
     notify_settings: NotificationSettings = settings.notifications
@@ -416,6 +412,21 @@ def build_dispatcher(settings: "Settings", paths: "AppPaths", env: Mapping[str, 
                          loaded: "LoadedConfig" = config) -> ConfigError:
                 return loaded.error_at(key, problem, hint)
         check_channel_url(name, written.get(name, channel.url), error_at)
+
+
+def build_dispatcher(settings: "Settings", paths: "AppPaths", env: Mapping[str, str], *,
+                     config: "LoadedConfig | None" = None, clock: Clock | None = None,
+                     keyring_backend: Any | None = None, redactor: Redactor | None = None) -> NotificationDispatcher:
+    """The dispatcher for ``settings`` (``config.settings`` when the files are known) and the platform's paths.
+
+    Checks the notification settings first: names that refer to nothing, and a channel URL
+    with a plain password or token. With ``config`` the URLs are judged as its files spell
+    them (before ``${VAR}`` substitution) and an error names the file and line.
+    """
+    from dockerforge_tui.services.notify.credentials import CredentialResolver, SecretStore
+
+    notify_settings: NotificationSettings = settings.notifications
+    check_notification_settings(settings, config)
     clock = clock or SystemClock()
     secrets = SecretStore(paths.config_dir, env=env, key_file=settings.ai.key_file, keyring_backend=keyring_backend)
     sender = ChannelSender(
