@@ -95,7 +95,8 @@ def test_group_wait_batches_group_interval_spaces_and_repeat_interval_repeats(we
 
 
 def test_groups_are_separate_and_resolved_is_sent_once(webhook, clock):
-    notify = make(webhook, clock, group_wait="0s")
+    # Without ``kind`` in the key the resolution joins the issue's group and waits for its interval.
+    notify = make(webhook, clock, group_wait="0s", group_by=["category", "container"])
     notify.on_event(issue(1, container="db"))
     notify.on_event(issue(2, container="web"))
     notify.tick()

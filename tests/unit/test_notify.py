@@ -231,7 +231,7 @@ def test_generic_event_objects_need_only_a_known_kind():
 
 
 def test_default_settings_have_no_channels_and_validate():
-    assert Settings().notifications.channels == {} and Settings().notifications.group_by == ["category", "container"]
+    assert Settings().notifications.channels == {} and Settings().notifications.group_by == ["kind", "category", "container"]
 
 
 def test_fix_service_events_map_to_kinds_and_risk_to_severity():
