@@ -54,7 +54,7 @@ async def test_an_oom_killed_container_is_fixed_from_the_dashboard_and_each_step
                     "mail": {"url": f"mailto://127.0.0.1:{smtp.port}?from=df@example.com&to=ops@example.com"},
                     "hook": {"url": f"json://{webhook.base}/dockerforge"}},
                 "routes": [{"containers": [name], "categories": ["out_of_memory"], "channels": ["mail", "hook"]}],
-                "group_by": ["kind", "container"], "group_wait": "1s", "group_interval": f"{GROUP_INTERVAL}s"}})
+                "group_wait": "1s", "group_interval": f"{GROUP_INTERVAL}s"}})
         app = make_app(config)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: app.screen.sub_title.startswith("unix://"), what="connected")
