@@ -208,3 +208,43 @@ def test_no_provider_is_a_one_line_usage_error(run_cli, env):
     result = run_cli("ai", "ask", "hello")
     assert result.exit_code == 2
     assert "no AI provider is configured (ai.provider is none)" in result.stderr.splitlines()[0]
+
+
+def test_fix_propose_ai_turns_the_answer_into_typed_operations_and_advice(run_cli, env, tmp_path, leaky):
+    answer = {"summary": "Give it more memory.", "operations": [
+        {"kind": "update_resources", "container": leaky.name, "memory": "512m"},
+        {"kind": "exec", "command": "rm -rf /data"}],  # no such operation: advice, never run
+        "advice": ["docker system prune -af"]}
+    with OllamaServer(reply_text=json.dumps(answer)) as server:
+        env.setenv("OLLAMA_HOST", server.url)
+        result = run_cli("fix", "propose", leaky.name, "--ai", "--provider", "ollama", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    proposal = json.loads(result.stdout)["fixes"][-1]
+    assert proposal["source"]["kind"] == "ai" and proposal["source"]["template"] == "fix"
+    assert proposal["summary"] == "Give it more memory." and proposal["container"] == leaky.name
+    assert [(item["kind"], item["params"]["memory"]) for item in proposal["operations"]] == [
+        ("update_resources", 512 * 1024 * 1024)]
+    assert "docker system prune -af" in proposal["advice"] and any("rm -rf /data" in item for item in proposal["advice"])
+    body = server.posts()[-1].body
+    assert body["format"] == "json" and "`update_resources`" in body["messages"][-1]["content"]
+    assert_no_secret(server)
+    assert "estimate:" in result.stderr and "asked ai fix" in result.stderr
+
+
+def test_fix_propose_ai_reads_operation_lines_from_a_provider_without_json(run_cli, env, tmp_path, leaky):
+    env.setenv("ANTHROPIC_API_KEY", "sk-ant-local-test")
+    reply = (f"The process exits at start.\n- restart {leaky.name}\n- docker system prune -af\n"
+             "Advice: check MODE in the environment")
+    with AnthropicServer(reply_text=reply) as server:
+        env.setenv("ANTHROPIC_BASE_URL", server.url)
+        config = write_config(tmp_path, provider="claude", models={"claude": "claude-test-1"},
+                              prices={"claude/claude-test-1": {"input": 3.0, "output": 15.0}})
+        result = run_cli("fix", "propose", leaky.name, "--ai", "--format", "json", "-c", config)
+        refused = run_cli("fix", "propose", leaky.name, "--provider", "claude", "-c", config)
+    assert result.exit_code == 0, result.stderr
+    proposal = json.loads(result.stdout)["fixes"][-1]
+    assert [item["kind"] for item in proposal["operations"]] == ["restart"]
+    assert "docker system prune -af" in proposal["advice"]  # shell text from an AI is only shown
+    assert "## Summary" not in server.posts()[-1].body["messages"][0]["content"]
+    assert_no_secret(server)
+    assert refused.exit_code == 2 and "--provider and --yes go with --ai" in refused.stderr

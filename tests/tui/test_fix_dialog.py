@@ -208,3 +208,56 @@ async def test_the_palette_proposes_fixes_for_the_selected_container(docker_clie
         await wait_until(pilot, lambda: "no container named or with id 'cron'" in text_of(dialog, "#fix-progress"),
                          what="the one-line answer")
         assert "Fixes for cron" in text_of(dialog, "#fix-title")
+
+
+async def test_i_asks_the_ai_for_a_fix_and_its_shell_text_stays_advice(containers, monkeypatch):
+    import json
+
+    from tests.support.ai_servers import AnthropicServer, OllamaServer
+    from tests.support.containers import unique_name
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    name = unique_name("dfaifix")
+    await in_thread(containers.run, "echo 'java.lang.OutOfMemoryError: Java heap space'; sleep 300", name=name)
+    answer = {"summary": "The heap needs more room.", "advice": ["docker rm -f other"],
+              "operations": [{"kind": "update_resources", "container": name, "memory": "512m"}]}
+    with OllamaServer(reply_text=json.dumps(answer)) as server:
+        app = make_app(load_config(overrides={"monitoring": {"live": False}, "ai": {
+            "provider": "ollama", "base_urls": {"ollama": server.url}, "max_attempts": 1}}), watch_engine=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            dialog = FixDialog(container=name)
+            await app.push_screen(dialog)
+            await wait_until(pilot, lambda: not dialog.busy, timeout=20, what="the rule proposals")
+            rules = len(dialog._proposals)
+            await pilot.press("i")
+            await wait_until(pilot, lambda: len(dialog._proposals) == rules + 1, timeout=20, what="the AI's fix")
+            proposal = dialog.proposal
+            assert proposal.source.kind == "ai" and proposal.source.template == "fix"
+            assert [operation.kind for operation in proposal.operations] == ["update_resources"]
+            assert proposal.operations[0].memory == 512 * MIB and proposal.advice == ("docker rm -f other",)
+            assert "review them before approving" in text_of(dialog, "#fix-progress")
+            assert "The heap needs more room." in text_of(dialog, "#fix-header")
+            assert server.posts()[-1].body["format"] == "json"
+            assert FixStore.for_paths(app.paths).get(proposal.id).status == "proposed"  # nothing applied
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-local-test")
+    with AnthropicServer("- restart web") as claude:
+        app = make_app(load_config(overrides={"monitoring": {"live": False}, "ai": {
+            "provider": "claude", "base_urls": {"claude": claude.url}, "max_attempts": 1, "confirm_above": 0}}),
+            watch_engine=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            dialog = FixDialog([stored(app, manual_proposal(name, [Restart(name)], "Restart it"))])
+            await app.push_screen(dialog)
+            await pilot.pause()
+            await pilot.press("i")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=20, what="the cost question")
+            await pilot.press("n")
+            await wait_until(pilot, lambda: "not sent" in text_of(dialog, "#fix-progress"), what="not sent")
+            assert not [request for request in claude.posts() if request.path == "/v1/messages"]
+            assert len(dialog._proposals) == 1 and not dialog.busy
+
+    app = make_app(load_config(overrides={"monitoring": {"live": False}}), watch_engine=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dialog = await open_dialog(pilot, stored(app, manual_proposal("web", [Restart("web")], "Restart web")))
+        await pilot.press("i")
+        assert "no AI provider is configured" in text_of(dialog, "#fix-progress") and not dialog.busy

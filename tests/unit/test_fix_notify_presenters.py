@@ -41,11 +41,11 @@ def test_outcome_lines_say_what_happened_in_the_right_colour():
 
 def test_key_hints_offer_only_what_applies_now():
     assert present_fixes.key_hints(proposal(), readonly=False, count=1) == \
-        "a/enter approve  d dry run  r reject  v details  esc close"
+        "a/enter approve  d dry run  r reject  v details  i ask AI  esc close"
     assert "read-only: refused" in present_fixes.key_hints(proposal(), readonly=True, count=2)
     assert "n next fix" in present_fixes.key_hints(proposal(), readonly=False, count=2)
     assert present_fixes.key_hints(proposal("succeeded"), readonly=False, count=1) == \
-        "b roll back  v details  esc close"
+        "b roll back  v details  i ask AI  esc close"
 
 
 def test_the_body_shows_advice_refusals_dry_run_steps_and_a_coloured_preview():

@@ -316,8 +316,10 @@ def test_lines_become_operations_and_shell_stays_advice():
     assert parsed.operations[2].changes.ports == (PortChange(90, "udp", 9000),)
     assert parsed.operations[3] == Stop("db")
     assert len(parsed.operations) == 4
-    assert parsed.advice == ("* docker update --memory 512m web", "restart the container after lunch",
-                             "Then check the logs.")
+    assert parsed.advice == ("docker update --memory 512m web", "restart the container after lunch",
+                             "Then check the logs.")  # bullets and "Advice:" labels are dropped, the text kept
+    labelled = parse_answer("Memory is short.\n- restart web\nAdvice: check the heap", "web")
+    assert (labelled.summary, labelled.advice) == ("Memory is short.", ("check the heap",))
 
 
 def test_an_ai_proposal_for_another_container_is_refused_by_safety():
@@ -330,7 +332,8 @@ def test_an_advice_only_answer_is_stored_but_cannot_be_applied(tmp_path):
     service = FixService(FixStore(tmp_path / "fixes.json"), None, ai_outcome=lambda *args: outcomes.append(args))
     proposal = service.propose_from_ai("Look at the logs.\ndocker rm -f web", "web", template="diagnose",
                                        template_version=2, call_id="c9")
-    assert not proposal.actionable and proposal.advice == ("Look at the logs.", "docker rm -f web")
+    assert not proposal.actionable and proposal.advice == ("docker rm -f web",)
+    assert proposal.summary == "Look at the logs."  # the answer's first line of prose
     assert proposal.source.label == "ai diagnose v2" and service.store.get(proposal.id).advice == proposal.advice
     with pytest.raises(UsageError, match="advice only"):
         service.apply(proposal.id)

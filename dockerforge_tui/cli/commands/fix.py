@@ -46,6 +46,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                              "store a fix proposal for each one a rule can fix.")
     propose.add_argument("container", metavar="CONTAINER", help="the container's name or id")
     propose.add_argument("--tail", type=int, metavar="N", help="log lines to read (default: 500)")
+    propose.add_argument("--ai", action="store_true",
+                         help="also ask the AI provider for a fix (typed operations only; anything else it says is "
+                              "kept as advice and never run)")
+    propose.add_argument("--provider", metavar="NAME", help="with --ai: ask this provider (default: ai.provider)")
+    propose.add_argument("--yes", "-y", action="store_true",
+                         help="with --ai: send without asking when the estimated cost is above ai.confirm_above")
     _format(propose)
 
     listing = actions.add_parser("list", help="list fix proposals (waiting, applied and failed ones by default)")
@@ -242,9 +248,13 @@ def _history(proposal: "Proposal") -> list[str]:
 def _run_propose(args: argparse.Namespace, ctx: CommandContext) -> int:
     if args.tail is not None and args.tail < 1:
         raise UsageError(f"--tail must be at least 1, not {args.tail}", hint="for example --tail 200")
+    if (args.provider or args.yes) and not args.ai:
+        raise UsageError("--provider and --yes go with --ai", hint=f"dockerforge fix propose {args.container} --ai")
     redactor = redactor_for(ctx.settings)
     with _fix_service(ctx) as service:
         proposals = service.propose_for(args.container, tail=args.tail)
+        if args.ai:
+            proposals = [*proposals, _propose_with_ai(args, ctx, service)]
     if args.format == "json":
         _print_json({"container": args.container, "fixes": [_fix_data(item, redactor) for item in proposals]}, ctx)
         return int(ExitCode.OK)
@@ -255,6 +265,20 @@ def _run_propose(args: argparse.Namespace, ctx: CommandContext) -> int:
         print("\n".join(_details(proposal)), file=ctx.stdout)
         print(f"  Apply with: dockerforge fix apply {proposal.id}\n", file=ctx.stdout)
     return int(ExitCode.OK)
+
+
+def _propose_with_ai(args: argparse.Namespace, ctx: CommandContext, service: "FixService") -> "Proposal":
+    from dockerforge_tui.cli.commands.ai import _assistant, _confirm_cost
+    from dockerforge_tui.services.fixes.ai_proposals import propose_with_ai
+
+    assistant = _assistant(ctx)
+    # The same estimate, budget check and question as `ai analyze`: by the time the call is
+    # sent, a cost above ai.confirm_above was confirmed (or --yes given), else it raised.
+    proposal = propose_with_ai(service, assistant, args.container, provider=args.provider,
+                               on_prepared=lambda prepared: _confirm_cost(args, ctx, assistant, prepared),
+                               confirm=lambda prepared: True)
+    print(f"asked {proposal.source.label} (call {proposal.source.call_id})", file=ctx.stderr)
+    return proposal
 
 
 def _run_list(args: argparse.Namespace, ctx: CommandContext) -> int:

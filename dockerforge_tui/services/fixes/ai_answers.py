@@ -30,6 +30,7 @@ from dockerforge_tui.services.fixes.proposals import rule_settings
 
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*?\}|\[.*?\])\s*```", re.DOTALL | re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
+_ADVICE_LABEL = re.compile(r"^(?:advice|note)\s*:\s*", re.IGNORECASE)
 _DOCKER_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _CONTAINER_KEYS = ("container", "name", "target")
@@ -66,18 +67,21 @@ def parse_answer(text: str, container: str) -> ParsedAnswer:
         return _from_json(structured, container)
     operations: list[Operation] = []
     advice: list[str] = []
-    for raw_line in text.splitlines():
+    summary = ""
+    for index, raw_line in enumerate(line for line in text.splitlines() if line.strip()):
         line = raw_line.strip()
-        if not line:
-            continue
         operation = _from_line(line, container)
         if operation is None:
-            advice.append(line)
+            plain = _ADVICE_LABEL.sub("", _BULLET.sub("", line)).strip()
+            if index == 0 and plain == line:  # a first line of prose: the summary the template asks for
+                summary = line
+            elif plain:
+                advice.append(plain)
         elif isinstance(operation, str):
-            advice.append(f"{line} ({operation})")
+            advice.append(f"{_BULLET.sub('', line)} ({operation})")
         else:
             operations.append(operation)
-    return ParsedAnswer(tuple(operations), tuple(advice))
+    return ParsedAnswer(tuple(operations), tuple(advice), summary)
 
 
 def _json_payload(text: str) -> Any:

@@ -151,6 +151,7 @@ def key_hints(proposal: "Proposal", readonly: bool, count: int) -> str:
     hints.append("v details")
     if count > 1:
         hints.append("n next fix")
+    hints.append("i ask AI")
     hints.append("esc close")
     return "  ".join(hints)
 

@@ -8,7 +8,8 @@ the preview (a config diff or a unified diff), scrollable.
 
 Keys: ``a``/Enter approve, ``r`` reject, ``d`` dry run (the exact steps, nothing changed),
 ``v`` details (risks, history), ``b`` roll back an applied fix, ``n`` the next proposal,
-Esc close. A high-risk fix wants the container's name typed back; a refused operation
+``i`` ask the AI provider for a fix (its typed operations become one more proposal to
+review; whatever else it says, shell commands included, is advice only), Esc close. A high-risk fix wants the container's name typed back; a refused operation
 wants ``allow`` typed back before it is allowed for this one fix. Read-only mode shows
 proposals and refuses to apply them with one line saying why. Applying runs in a thread
 worker through :class:`~dockerforge_tui.services.fixes.FixService`; its progress, outcome
@@ -37,6 +38,7 @@ from dockerforge_tui.ui.presenters import fixes as present
 from dockerforge_tui.ui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
+    from dockerforge_tui.services.ai.assistant import Assistant, PreparedCall
     from dockerforge_tui.services.fixes import ApplyResult, FixService, Proposal, Refusal
     from dockerforge_tui.services.issues import Issue, Observation
     from dockerforge_tui.ui.services import DashboardServices
@@ -76,6 +78,8 @@ class FixDialog(ModalScreen[None]):
         Binding("v", "toggle_details", "Details", id="fix.details", tooltip="Show the risks and the history"),
         Binding("b", "rollback", "Roll back", id="fix.rollback", tooltip="Undo an applied fix"),
         Binding("n", "next_fix", "Next fix", id="fix.next", tooltip="Show the next proposal"),
+        Binding("i", "ask_ai", "Ask AI for a fix", id="fix.ask_ai",
+                tooltip="Ask the AI provider for a fix in typed operations; the rest of its answer is advice"),
         Binding("escape", "close", "Close", id="fix.close"),
     ]
 
@@ -108,6 +112,18 @@ class FixDialog(ModalScreen[None]):
         text: str
 
     @dataclass
+    class AIFixPrepared(Message):
+        """The AI request for a fix is built: its estimate is known, nothing is sent yet."""
+
+        prepared: "PreparedCall"
+
+    @dataclass
+    class AIFixProposed(Message):
+        """The AI's answer, stored as a proposal to review."""
+
+        proposal: "Proposal"
+
+    @dataclass
     class FixFailed(Message):
         """A worker failed before any result: one line saying why."""
 
@@ -127,6 +143,7 @@ class FixDialog(ModalScreen[None]):
         self._status_line: tuple[str, str] = ("", "")
         self.busy = False
         """True while a worker applies, rolls back or proposes."""
+        self._assistant: "Assistant | None" = None
 
     # -- layout ---------------------------------------------------------------------------------------
 
@@ -181,8 +198,8 @@ class FixDialog(ModalScreen[None]):
             self.query_one("#fix-header", Static).update("")
             waiting = self.busy
             self.query_one("#fix-body-text", Static).update(
-                "" if waiting else "No fix DockerForge knows for this. w on the Issues screen asks the AI why.")
-            self.query_one("#fix-keys", Static).update("esc close")
+                "" if waiting else "No fix DockerForge knows for this. i asks the AI for one.")
+            self.query_one("#fix-keys", Static).update("i ask AI  esc close")
         else:
             issue_title = self._issue.title if self._issue is not None else None
             title.update(present.dialog_title(proposal, self._index, len(self._proposals), issue_title))
@@ -259,7 +276,79 @@ class FixDialog(ModalScreen[None]):
             return
         self.post_message(self.FixChanged(proposal, "Rejected: it will not be applied."))
 
+    def _ai_subject(self) -> tuple[str | None, "Observation | None"]:
+        """The container the AI is asked about, and the finding when the dialog is about an issue."""
+        if self._issue is not None:
+            observation = observation_of(self._issue)
+            return observation.container.name, observation
+        proposal = self.proposal
+        return self._container or (proposal.container if proposal is not None else None), None
+
+    @work(thread=True, exclusive=True, group="fix-ai")
+    def prepare_ai_fix(self, container: str, observation: "Observation | None") -> None:
+        """Build the ``fix`` template's request (reads the container once) and estimate its cost."""
+        from dockerforge_tui.services.fixes.ai_proposals import prepare_fix_request
+        from dockerforge_tui.ui.screens.chat import assistant_factory
+
+        try:
+            assistant = self._assistant or assistant_factory(self.app)()
+            self._assistant = assistant
+            prepared = prepare_fix_request(assistant, container, observation=observation)
+            assistant.refuse_if_over_budget(prepared)
+        except DockerForgeError as error:
+            self.post_message(self.FixFailed(_one_line(error)))
+            return
+        self.post_message(self.AIFixPrepared(prepared))
+
+    @work(thread=True, exclusive=True, group="fix-ai")
+    def fetch_ai_fix(self, prepared: "PreparedCall", container: str, observation: "Observation | None") -> None:
+        """Send the request and store the answer as a proposal (its shell text stays advice)."""
+        from dockerforge_tui.services.fixes.ai_proposals import fetch_fix_answer, proposal_from_answer
+
+        try:
+            answer, call_id = fetch_fix_answer(self._assistant, prepared)
+            proposal = self.services.with_fixes(
+                lambda fixes: proposal_from_answer(fixes, prepared, answer, call_id, container, observation))
+        except DockerForgeError as error:
+            self.post_message(self.FixFailed(_one_line(error)))
+            return
+        self.post_message(self.AIFixProposed(proposal))
+
     # -- what the workers report ------------------------------------------------------------------------
+
+    @on(AIFixPrepared)
+    def _ai_prepared(self, message: AIFixPrepared) -> None:
+        prepared = message.prepared
+        container, observation = self._ai_subject()
+        cost = "unknown cost" if prepared.estimated_cost is None else f"at most ${prepared.estimated_cost:.4f}"
+        estimate = f"{prepared.input_tokens:,} tokens to {prepared.provider}, {cost}"
+        if not prepared.needs_confirmation:
+            self._say(f"asking {prepared.provider} for a fix ({estimate})…", "accent")
+            self.fetch_ai_fix(prepared, container or "", observation)
+            return
+
+        def answered(send: bool | None) -> None:
+            if send:
+                self._say(f"asking {prepared.provider} for a fix…", "accent")
+                self.fetch_ai_fix(prepared, container or "", observation)
+            else:
+                self.busy = False
+                self._say("not sent", "warning")
+
+        self.app.push_screen(ConfirmScreen(f"Ask {prepared.provider} for a fix?",
+                                           f"{estimate}: {prepared.confirmation_reason}.", confirm_label="Send"),
+                             answered)
+
+    @on(AIFixProposed)
+    def _ai_proposed(self, message: AIFixProposed) -> None:
+        self.busy = False
+        self._proposals.append(message.proposal)
+        self._index = len(self._proposals) - 1
+        proposal = message.proposal
+        if proposal.actionable:
+            self._say(f"the AI proposed {len(proposal.operations)} step(s): review them before approving", "accent")
+        else:
+            self._say("the AI gave advice only: nothing here can be applied", "warning")
 
     @on(FixesProposed)
     def _proposed(self, message: FixesProposed) -> None:
@@ -416,6 +505,25 @@ class FixDialog(ModalScreen[None]):
         """Show or hide the risks and the history."""
         self._details = not self._details
         self._show()
+
+    def action_ask_ai(self) -> None:
+        """Ask the AI provider for a fix as typed operations; it is added as one more proposal to review."""
+        from dockerforge_tui.ui.screens.chat import not_configured_line
+
+        if self.busy:
+            self._say("wait: the fix is still being worked on", "warning")
+            return
+        missing = not_configured_line(self.services.settings)
+        if missing:
+            self._say(missing, "warning")
+            return
+        container, observation = self._ai_subject()
+        if not container:
+            self._say("no container to ask about", "warning")
+            return
+        self.busy = True
+        self._say(f"preparing the question about {container}…", "accent")
+        self.prepare_ai_fix(container, observation)
 
     def action_next_fix(self) -> None:
         """Show the next proposal."""
