@@ -7,6 +7,7 @@ Errors reach the person as one line plus a hint, with the exit code of
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -131,8 +132,16 @@ def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
     stderr = stderr or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    dashboard = opens_dashboard(argv)
+    collecting = gc.isenabled()
+    if dashboard:
+        # The dashboard's start allocates hundreds of thousands of long-lived objects and
+        # almost no garbage (about 700 cyclic objects): without the collector's passes over
+        # them it reaches its first frame about 50 ms sooner. The app freezes what it built
+        # and turns the collector back on after that frame (DockerForgeApp.on_mount).
+        gc.disable()
     try:
-        commands = {} if opens_dashboard(argv) else discover_commands(command_targets())
+        commands = {} if dashboard else discover_commands(command_targets())
         if "report" in commands:
             from dockerforge_tui.cli.commands.report import expand_report_flag
 
@@ -163,6 +172,9 @@ def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
         print("hint: rerun with --debug for the traceback; 'dockerforge doctor --bundle report.tar.gz' "
               "collects what a bug report needs", file=stderr)
         return int(ExitCode.INTERNAL)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 if __name__ == "__main__":

@@ -133,8 +133,9 @@ class DockerForgeApp(App):
             self.call_after_refresh(self.send_notifications)
         # Everything built so far lives as long as the app: keeping it out of the garbage
         # collector's generations makes each full collection (and the pause a key press can
-        # hit while logs stream in) several times shorter.
-        self.call_after_refresh(gc.freeze)
+        # hit while logs stream in) several times shorter. The CLI starts the dashboard
+        # with the collector off (cli.main): it comes back on here, after the first frame.
+        self.call_after_refresh(_freeze_and_collect)
         # Off the UI thread: trimming walks the heap and may take a few milliseconds.
         self.set_interval(30.0, self.release_memory)
 
@@ -428,6 +429,11 @@ class DockerForgeApp(App):
 
     def _containers_screen(self) -> ContainersScreen:
         return next(screen for screen in self.screen_stack if isinstance(screen, ContainersScreen))
+
+
+def _freeze_and_collect() -> None:
+    gc.freeze()
+    gc.enable()
 
 
 def _screen(module: str, name: str) -> Screen:

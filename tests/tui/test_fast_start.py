@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
@@ -65,3 +66,21 @@ async def test_the_engine_list_is_on_the_first_frame(containers):
         await wait_until(pilot, lambda: screen.sub_title.startswith("unix://"), what="the watcher connected")
         await wait_until(pilot, lambda: table.container(container.id).started_at is not None,
                          what="the inspect details")
+
+
+def test_a_dashboard_start_that_fails_leaves_the_garbage_collector_on(run_cli):
+    # The dashboard starts with the collector off; an error before the first frame turns it back on.
+    assert gc.isenabled()
+    result = run_cli("--theme", "forge-drak")
+    assert result.exit_code != 0 and "no theme named" in result.stderr
+    assert gc.isenabled()
+
+
+async def test_the_collector_is_back_on_after_the_first_frame():
+    app = make_app(load_config(), watch_engine=False)
+    gc.disable()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, gc.isenabled, what="the collector back on")
+    finally:
+        gc.enable()
