@@ -349,3 +349,22 @@ async def test_a_theme_change_recolours_the_rows():
         await pilot.pause()
         after = next(segment.style.color for segment in pane.render_line(0) if segment.text == "boom")
         assert before != after
+
+
+async def test_a_change_of_height_alone_keeps_the_drawn_rows():
+    # The search prompt opening shrinks the pane by one row: nothing needs drawing again.
+    app = PaneApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.query_one(LogPane)
+        pane.append_lines(numbered(100))
+        await pilot.pause()
+        bottom = pane.scrollable_content_region.height - 1
+        drawn = pane.render_line(bottom)
+        await pilot.resize_terminal(80, 19)
+        await pilot.pause()
+        assert pane.following and screen_text(pane)[-1].strip() == "line 99"
+        assert pane.render_line(pane.scrollable_content_region.height - 1) is drawn
+        await pilot.resize_terminal(70, 19)
+        await pilot.pause()
+        redrawn = pane.render_line(pane.scrollable_content_region.height - 1)
+        assert redrawn is not drawn and redrawn.text.strip() == "line 99"

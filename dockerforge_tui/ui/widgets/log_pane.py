@@ -135,6 +135,8 @@ class LogPane(ScrollView, can_focus=True):
         self._row_cache: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(ROW_CACHE_SIZE)
         self._row_cache_view: tuple[int, int] = (-1, -1)
         self._scrolling_ourselves = False
+        self._laid_out_width = -1
+        """The content width the rows were last wrapped and drawn for."""
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -318,6 +320,18 @@ class LogPane(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         anchor = None if self.following else self._anchor()
+        width = self.scrollable_content_region.width
+        if width == self._laid_out_width:
+            # Only the height changed (the search prompt opened or closed): every row
+            # drawn so far is still right, so only the scroll position is kept. Drawing
+            # every visible row again made / and Escape as slow as toggling timestamps.
+            if self.following:
+                self._scroll_to_end()
+            else:
+                self._restore(anchor)
+            self._update_status()
+            return
+        self._laid_out_width = width
         self._restyle()
         self._after_rows_changed(anchor)
 
