@@ -67,14 +67,32 @@ def main() -> int:
             with tempfile.TemporaryDirectory(prefix="dfbench-") as home:
                 session, pid = start_and_time(args, names, f"bench-{run_id}-{attempt}", Path(home))
                 if attempt + 1 < args.repeat or args.idle <= 0:
-                    tmux("kill-session", "-t", session)
+                    stop(session, pid)
                     continue
                 measure_idle(args, pid, client)
-                tmux("kill-session", "-t", session)
+                stop(session, pid)
     finally:
         for container in client.containers.list(all=True, filters={"label": f"{LABEL}={run_id}"}):
             container.remove(force=True)
     return 0
+
+
+def pane_pid(session: str) -> int:
+    """The pid of the program in the session's pane (tmux may need a moment to report it)."""
+    deadline = time.monotonic() + 5
+    while True:
+        text = tmux("list-panes", "-t", session, "-F", "#{pane_pid}").strip()
+        if text or time.monotonic() > deadline:
+            return int(text)
+        time.sleep(0.01)
+
+
+def stop(session: str, pid: int) -> None:
+    """End the session and wait for the program to exit, so it does not slow the next start."""
+    tmux("kill-session", "-t", session)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def start_and_time(args: argparse.Namespace, names: list[str], session: str, home: Path) -> tuple[str, int]:
@@ -86,7 +104,7 @@ def start_and_time(args: argparse.Namespace, names: list[str], session: str, hom
         command = f"env {dirs} {command}"
     started = time.monotonic()
     tmux("new-session", "-d", "-s", session, "-x", str(args.width), "-y", str(args.height), f"exec {command}")
-    pid = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").strip())
+    pid = pane_pid(session)
     first_frame = list_filled = None
     last_name = sorted(names)[-1]
     while time.monotonic() - started < 60:
