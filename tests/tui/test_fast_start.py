@@ -10,6 +10,9 @@ import threading
 import pytest
 
 from dockerforge_tui.core.config import load_config
+from dockerforge_tui.core.errors import EngineUnreachableError
+from dockerforge_tui.services.docker.connection import EarlyContainerList
+from dockerforge_tui.services.docker.models import ContainerSummary, summary_from_list_entry
 from dockerforge_tui.ui.app import make_app
 from dockerforge_tui.ui.screens.containers import ContainersScreen
 from dockerforge_tui.ui.services import DashboardServices
@@ -84,3 +87,33 @@ async def test_the_collector_is_back_on_after_the_first_frame():
             await wait_until(pilot, gc.isenabled, what="the collector back on")
     finally:
         gc.enable()
+
+
+def early_entry(name: str) -> ContainerSummary:
+    return summary_from_list_entry({"Id": name.encode().hex().ljust(64, "0"), "Names": [f"/{name}"],
+                                    "Image": "busybox", "State": "running", "Status": "Up 1 second"})
+
+
+async def test_an_early_list_that_comes_after_the_first_frame_is_shown_when_it_arrives():
+    release = threading.Event()
+    listed = (early_entry("early-one"),)
+
+    def unreachable():
+        raise EngineUnreachableError("no engine in this test", hint="none needed")
+
+    def slow_list():
+        release.wait(5)
+        return listed
+
+    app = make_app(load_config(), connector=unreachable, retry_delays=(5.0, 5.0))
+    app._first_list = EarlyContainerList(slow_list)  # what make_app starts for a discovered engine
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        table = screen.query_one(ContainerTable)
+        assert table.row_count == 0
+        release.set()
+        await wait_until(pilot, lambda: listed[0].id in table.container_ids, what="the early list")
+        # A list from before an engine switch is not shown.
+        screen.post_message(ContainersScreen.FirstListed((early_entry("stale-one"),), watcher=object()))
+        await pilot.pause(0.1)
+        assert table.container_ids == {listed[0].id}
