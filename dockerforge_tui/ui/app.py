@@ -564,13 +564,14 @@ def make_app(config: LoadedConfig, paths: AppPaths | None = None, *,
         paths=paths,
         open_notifier=_notifier_factory(config, paths),
     )
-    open_monitor = None
-    if watch_engine and settings.monitoring.live:
-        def open_monitor() -> IssueMonitor:
-            from dockerforge_tui.services.issues.monitor import IssueMonitor
-            from dockerforge_tui.services.logs.learning import user_patterns_dir
+    def open_monitor() -> IssueMonitor:
+        # Called by the monitor's worker after the first frame: this loads the pattern engine.
+        from dockerforge_tui.services.issues.monitor import IssueMonitor
+        from dockerforge_tui.services.logs.learning import user_patterns_dir
 
-            return IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval,
-                                patterns_dir=user_patterns_dir(paths), cache_dir=paths.cache_dir)
+        return IssueMonitor(open_connection, services.issues, interval=settings.monitoring.interval,
+                            patterns_dir=user_patterns_dir(paths), cache_dir=paths.cache_dir)
+
+    live = watch_engine and settings.monitoring.live
     return DockerForgeApp(config, paths, watcher, services, clock=clock, themes=themes, retry_delays=retry_delays,
-                          open_monitor=open_monitor, first_list=first_list)
+                          open_monitor=open_monitor if live else None, first_list=first_list)
