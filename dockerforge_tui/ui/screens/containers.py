@@ -35,6 +35,7 @@ from dockerforge_tui.ui.widgets.engine_status import EngineStatus
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.connection import EarlyContainerList
+    from dockerforge_tui.ui.services import DashboardServices
 
 FIRST_LIST_WAIT = 5.0
 """Seconds the watch worker waits for the early container list before it connects."""
@@ -294,14 +295,16 @@ class ContainersScreen(Screen):
             self._issue_count_stale = True
             return
         self._issue_count_running = True
-        self._count_issues()
+        # The services are looked up here: the worker may still run while the app shuts
+        # down, when the screen no longer has an app to ask.
+        self._count_issues(self.app.services)
 
     @work(thread=True, exclusive=True, group="issue-count")
-    def _count_issues(self) -> None:
+    def _count_issues(self, services: DashboardServices) -> None:
         from dockerforge_tui.core.errors import DockerForgeError
 
         try:
-            count = len(self.app.services.issues.list(status=("open",)))
+            count = len(services.issues.list(status=("open",)))
         except DockerForgeError:
             count = None
         # A message, not call_from_thread: it is simply dropped when the screen is gone.
