@@ -137,3 +137,23 @@ def test_a_failing_fetch_is_no_list():
 
     early = EarlyContainerList(fetch)
     assert early.result(timeout=5) is None and early.done
+
+
+def test_a_plain_tcp_endpoint_is_listed_without_the_sdk():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        client, _ = listener.accept()
+        with client:
+            request = client.recv(4096)
+            assert request.startswith(b"GET /containers/json?all=1 HTTP/1.0\r\n")
+            client.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[]")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        assert list_containers_plain(f"tcp://127.0.0.1:{port}", timeout=5) == ()
+    finally:
+        thread.join(5)
+        listener.close()
