@@ -242,3 +242,43 @@ def test_since_leaves_out_older_log_lines(run_cli, containers, docker_client):
 
     assert categories() == {"dns_failure", "port_in_use"}
     assert categories("--since", since.isoformat() + "Z") == {"port_in_use"}
+
+
+@pytest.mark.docker
+def test_notify_sends_the_report_by_mail_and_webhook(run_cli, containers):
+    from dockerforge_tui.core.paths import app_paths
+    from tests.support.notify_servers import SMTPServer, WebhookServer
+
+    project = f"dfrep-{uuid.uuid4().hex[:8]}"
+    failed = containers.run("echo 'Error: listen EADDRINUSE: address already in use :::3000'; exit 1",
+                            labels=project_labels(project))
+    failed.wait(timeout=30)
+    assert run_cli("report", "--project", project, "--notify").exit_code == 2  # no channels yet: said, not ignored
+    smtp, webhook = SMTPServer().start(), WebhookServer().start()
+    try:
+        app_paths().config_file.write_text(
+            "notifications:\n  channels:\n"
+            f'    mail: {{url: "mailto://127.0.0.1:{smtp.port}?from=df@example.com&to=ops@example.com"}}\n'
+            f'    hook: {{url: "json://{webhook.base}/cron"}}\n'
+            "  default_channels: [mail, hook]\n")
+        result = run_cli("report", "--project", project, "--format", "json", "--notify", "--no-record")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["issues"]  # the JSON still goes to stdout
+        assert "notify: mail: sent" in result.stderr and "notify: hook: sent" in result.stderr
+        [mail] = smtp.messages
+        assert mail["Subject"].startswith("[REPORT] ") and "open issue" in mail["Subject"]
+        body = "\n".join(text for kind, text in smtp.bodies(mail) if kind == "text/plain")
+        assert "DockerForge report" in body and failed.name in body and "EADDRINUSE" in body
+        [hook] = webhook.requests
+        assert hook.json()["title"] == mail["Subject"]
+
+        webhook.answer(500, times=5)
+        app_paths().config_file.write_text(
+            "notifications:\n  retry_attempts: 1\n  channels:\n"
+            f'    hook: {{url: "json://{webhook.base}/cron"}}\n  default_channels: [hook]\n')
+        failing = run_cli("report", "--project", project, "--notify", "--no-record")
+        assert failing.exit_code == 9 and "notify: hook: failed" in failing.stderr
+        assert "DockerForge report" in failing.stdout  # the report itself still arrives
+    finally:
+        smtp.stop()
+        webhook.stop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from dockerforge_tui.cli.commands.common import (
     STDOUT_NAME, TIME_HELP, check_output_path, connect_engine, issue_store, parse_time, redactor_for,
@@ -22,7 +22,10 @@ from dockerforge_tui.cli.commands.common import (
 )
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command
-from dockerforge_tui.core.errors import DockerForgeError, UsageError
+from dockerforge_tui.core.errors import DockerForgeError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from dockerforge_tui.services.report.model import Report
 
 REPORT_FLAG = "--report"
 FAIL_ON_LEVELS = ("warning", "error", "critical")
@@ -77,6 +80,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"read at most the newest N log lines per container (default: {defaults.report_tail})")
     parser.add_argument("--no-record", action="store_true",
                         help="do not record the findings in the issue store")
+    parser.add_argument("--notify", action="store_true",
+                        help="also send the report (as text) through the notification channels: routes, minimum "
+                             "severities and quiet hours apply; exit 9 when no channel took it")
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -119,10 +125,35 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
         read_problems=problems, fail_on=args.fail_on,
         scope=ReportScope(description=scope.describe(), since=since, until=collected.engine_time,
                           project=args.project, labels=tuple(args.label)))
-    written = write_output(render(report, args.format), args.output, ctx, "the report")
+    rendered = render(report, args.format)
+    written = write_output(rendered, args.output, ctx, "the report")
     if written is not None:
         print(f"report written to {written}", file=ctx.stderr)
+    if args.notify:
+        text = rendered if args.format == "text" else render(report, "text")
+        if not _notify(report, text, written, ctx) and report.exit_code == ExitCode.OK:
+            return int(ExitCode.NOTIFICATION_FAILED)
     return int(report.exit_code)
+
+
+def _notify(report: "Report", text: str, written: object, ctx: CommandContext) -> bool:
+    """Send the report through the channels now; True when at least one channel took it (each outcome on stderr)."""
+    from dockerforge_tui.services.notify import build_dispatcher
+    from dockerforge_tui.services.notify.report_event import report_event
+
+    if not ctx.settings.notifications.channels:
+        raise UsageError("--notify: no notification channels are configured",
+                         hint="add notifications.channels to the config (docs/NOTIFICATIONS.md)")
+    dispatcher = build_dispatcher(ctx.settings, ctx.paths, ctx.env, config=ctx.config())
+    dispatcher.on_event(report_event(report, text, str(written) if written is not None else None))
+    rows = dispatcher.tick(force=True)  # a cron job cannot wait for the group wait
+    for row in rows:
+        reason = f" ({row.reason})" if row.reason else ""
+        print(f"notify: {row.channel or '-'}: {row.outcome}{reason}", file=ctx.stderr)
+    if not rows:
+        print("notify: no channel took the report (no route, or held back: dockerforge notify list says why)",
+              file=ctx.stderr)
+    return any(row.outcome == "sent" for row in rows)
 
 
 COMMAND = Command(
