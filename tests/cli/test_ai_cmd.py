@@ -248,3 +248,10 @@ def test_fix_propose_ai_reads_operation_lines_from_a_provider_without_json(run_c
     assert "## Summary" not in server.posts()[-1].body["messages"][0]["content"]
     assert_no_secret(server)
     assert refused.exit_code == 2 and "--provider and --yes go with --ai" in refused.stderr
+
+
+def test_fix_propose_ai_without_a_provider_still_shows_the_rules_fixes_then_says_why(run_cli, env, leaky):
+    result = run_cli("fix", "propose", leaky.name, "--ai")
+    assert result.exit_code == 2
+    assert "Apply with: dockerforge fix apply" in result.stdout and "rule exited.restart" in result.stdout
+    assert result.stderr.startswith("dockerforge: error: no AI provider is configured")

@@ -251,19 +251,24 @@ def _run_propose(args: argparse.Namespace, ctx: CommandContext) -> int:
     if (args.provider or args.yes) and not args.ai:
         raise UsageError("--provider and --yes go with --ai", hint=f"dockerforge fix propose {args.container} --ai")
     redactor = redactor_for(ctx.settings)
+    ai_error: DockerForgeError | None = None
     with _fix_service(ctx) as service:
         proposals = service.propose_for(args.container, tail=args.tail)
         if args.ai:
-            proposals = [*proposals, _propose_with_ai(args, ctx, service)]
+            try:
+                proposals = [*proposals, _propose_with_ai(args, ctx, service)]
+            except DockerForgeError as error:  # the rules' proposals are stored: show them, then say why
+                ai_error = error
     if args.format == "json":
         _print_json({"container": args.container, "fixes": [_fix_data(item, redactor) for item in proposals]}, ctx)
-        return int(ExitCode.OK)
-    if not proposals:
+    elif not proposals:
         print(f"No fix to propose for {args.container}: no problem a fix rule knows was found.", file=ctx.stdout)
-        return int(ExitCode.OK)
-    for proposal in proposals:
-        print("\n".join(_details(proposal)), file=ctx.stdout)
-        print(f"  Apply with: dockerforge fix apply {proposal.id}\n", file=ctx.stdout)
+    else:
+        for proposal in proposals:
+            print("\n".join(_details(proposal)), file=ctx.stdout)
+            print(f"  Apply with: dockerforge fix apply {proposal.id}\n", file=ctx.stdout)
+    if ai_error is not None:
+        raise ai_error
     return int(ExitCode.OK)
 
 
