@@ -12,12 +12,15 @@ import logging
 import os
 import sys
 import traceback
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from dockerforge_tui import __version__
 from dockerforge_tui.cli.context import CommandContext
 from dockerforge_tui.cli.registry import Command, command_targets, discover_commands
 from dockerforge_tui.core.errors import ConfigError, DockerForgeError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from dockerforge_tui.core.config.models import Settings
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +118,22 @@ def _setup_logging(ctx: CommandContext) -> None:
         print(f"dockerforge: warning: logging to a file is off: {error}", file=ctx.stderr)
 
 
-def _run_dashboard(ctx: CommandContext) -> int:
-    from dockerforge_tui.ui.app import make_app
+def escape_delay_milliseconds(settings: "Settings") -> str:
+    """``ui.escape_delay`` as Textual's ``ESCDELAY`` wants it: whole milliseconds, at least 1."""
+    return str(max(1, round(settings.ui.escape_delay * 1000)))
 
+
+def _run_dashboard(ctx: CommandContext) -> int:
     if getattr(ctx.args, "no_color", False):
         os.environ["NO_COLOR"] = "1"
     host_source = "--host" if getattr(ctx.args, "host", None) else None
-    app = make_app(ctx.config(), paths=ctx.paths, host_source=host_source)
+    config = ctx.config()
+    # Textual reads ESCDELAY once, when it is first imported: that happens with the app,
+    # after this (see ui/driver.py for why a short delay matters).
+    os.environ.setdefault("ESCDELAY", escape_delay_milliseconds(config.settings))
+    from dockerforge_tui.ui.app import make_app
+
+    app = make_app(config, paths=ctx.paths, host_source=host_source)
     app.run()
     return int(app.return_code or 0)
 

@@ -123,6 +123,15 @@ class DockerForgeApp(App):
 
         changes: tuple[IssueChange, ...]
 
+    def get_driver_class(self) -> type:
+        """Textual's driver for this terminal; on Linux and macOS one that reports Escape without Textual's extra tick."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver":  # not the Windows or web drivers, nor a TEXTUAL_DRIVER choice
+            from dockerforge_tui.ui.driver import PromptEscapeDriver
+
+            return PromptEscapeDriver
+        return driver
+
     def on_mount(self) -> None:
         self.push_screen(ContainersScreen(self._watcher, clock=self._clock, first_list=self._first_list))
         if self._open_monitor is not None:

@@ -117,3 +117,15 @@ async def test_an_early_list_that_comes_after_the_first_frame_is_shown_when_it_a
         screen.post_message(ContainersScreen.FirstListed((early_entry("stale-one"),), watcher=object()))
         await pilot.pause(0.1)
         assert table.container_ids == {listed[0].id}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the Windows driver has no escape timer to cut")
+def test_a_terminal_gets_the_driver_that_reports_escape_without_the_extra_tick(monkeypatch):
+    from dockerforge_tui.cli.main import escape_delay_milliseconds
+    from dockerforge_tui.ui.driver import PromptEscapeDriver
+
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    app = make_app(load_config(), watch_engine=False)
+    assert app.get_driver_class() is PromptEscapeDriver  # tests/tui/test_terminal_e2e.py presses Escape through it
+    assert escape_delay_milliseconds(load_config().settings) == "50"
+    assert escape_delay_milliseconds(load_config(overrides={"ui": {"escape_delay": "0.2s"}}).settings) == "200"

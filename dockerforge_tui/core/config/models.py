@@ -173,6 +173,9 @@ class UISettings(_Section):
     keymap: dict[str, str] = Field(default_factory=_default("ui", "keymap"))
     """Key bindings to change, by binding id: {"containers.stop": "x", "app.quit": "q,ctrl+q"};
     the help screen (?) shows every id. Keys that collide are reported at start-up."""
+    escape_delay: Duration = Field(default_factory=_default("ui", "escape_delay"), gt=0, le=2)
+    """How long a lone Escape byte waits for the rest of an escape sequence (e.g. "50ms");
+    the ESCDELAY environment variable (milliseconds) wins."""
 
 
 class LogsSettings(_Section):
