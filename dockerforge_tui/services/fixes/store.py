@@ -16,10 +16,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from dockerforge_tui.core.errors import NotFoundError, UsageError
+from dockerforge_tui.core.errors import UsageError
 from dockerforge_tui.core.paths import AppPaths
 from dockerforge_tui.services.fixes.proposals import STATUSES, Proposal
 from dockerforge_tui.services.storage import JsonDatabase, open_db
+from dockerforge_tui.services.storage.lookup import find_by_id_prefix
 
 FIXES_FILE_NAME = "fixes.json"
 TABLE = "fixes"
@@ -186,22 +187,7 @@ class FixStore:
 
     @staticmethod
     def _find(table, id_or_prefix: str) -> Any:
-        wanted = id_or_prefix.strip().lower()
-        if not wanted:
-            raise UsageError("a fix id is empty", hint="give an id from `dockerforge fix list`")
-        documents = table.all()
-        exact = [document for document in documents if document["id"] == wanted]
-        if exact:
-            return exact[0]
-        matches = [document for document in documents if document["id"].startswith(wanted)]
-        if not matches:
-            raise NotFoundError(f"no fix with id {id_or_prefix!r}",
-                                hint="list the fixes with `dockerforge fix list --all`")
-        if len(matches) > 1:
-            shown = ", ".join(sorted(document["id"] for document in matches)[:5])
-            raise UsageError(f"the id prefix {id_or_prefix!r} matches {len(matches)} fixes ({shown})",
-                             hint="type more characters of the id")
-        return matches[0]
+        return find_by_id_prefix(table.all(), id_or_prefix, noun="fix", plural="fixes", list_command="dockerforge fix list --all")
 
     @staticmethod
     def _prune(table) -> None:

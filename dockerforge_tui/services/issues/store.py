@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from dockerforge_tui.core.errors import NotFoundError, UsageError
+from dockerforge_tui.core.errors import UsageError
 from dockerforge_tui.core.paths import AppPaths
 from dockerforge_tui.core.redaction import Redactor
 from dockerforge_tui.services.issues.catalog import IssueRetention, catalog
@@ -31,6 +31,7 @@ from dockerforge_tui.services.issues.models import (
     Evidence, Observation, Recommendation, SuggestedAction, severities, severity_rank,
 )
 from dockerforge_tui.services.storage import JsonDatabase, open_db
+from dockerforge_tui.services.storage.lookup import find_by_id_prefix
 
 log = logging.getLogger(__name__)
 
@@ -279,22 +280,8 @@ class IssueStore:
 
     @staticmethod
     def _find(table, id_or_prefix: str) -> Any:
-        wanted = id_or_prefix.strip().lower()
-        if not wanted:
-            raise UsageError("an issue id is empty", hint="give an id from `dockerforge issues list`")
-        documents = table.all()
-        exact = [document for document in documents if document["id"] == wanted]
-        if exact:
-            return exact[0]
-        matches = [document for document in documents if document["id"].startswith(wanted)]
-        if not matches:
-            raise NotFoundError(f"no tracked issue with id {id_or_prefix!r}",
-                                hint="list the tracked issues with `dockerforge issues list`")
-        if len(matches) > 1:
-            shown = ", ".join(sorted(document["id"] for document in matches)[:5])
-            raise UsageError(f"the id prefix {id_or_prefix!r} matches {len(matches)} issues ({shown})",
-                             hint="type more characters of the id")
-        return matches[0]
+        return find_by_id_prefix(table.all(), id_or_prefix, noun="issue", missing="tracked issue",
+                                 list_command="dockerforge issues list --all")
 
     # --- status -------------------------------------------------------------------------------------------
 
