@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli.test_ai_must_hold import LOG_LINES, SECRETS
+from tests.support.leaky import LOG_LINES, SECRETS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plugins" / "echo_provider"
 
