@@ -123,6 +123,9 @@ class DockerForgeApp(App):
 
         changes: tuple[IssueChange, ...]
 
+    class MonitorStarted(Message):
+        """The live monitor is running: what the start loads after the first frame is loaded."""
+
     def get_driver_class(self) -> type:
         """Textual's driver for this terminal; on Linux and macOS one that reports Escape without Textual's extra tick."""
         driver = super().get_driver_class()
@@ -172,6 +175,7 @@ class DockerForgeApp(App):
                 monitor.close()
                 return
             self._monitor = monitor
+        self.post_message(self.MonitorStarted())
         for changes in monitor.changes():
             if worker.is_cancelled:
                 break
@@ -179,6 +183,18 @@ class DockerForgeApp(App):
             if notifier is not None:
                 notifier.on_issue_changes(changes)
             self.post_message(self.IssuesChanged(changes))
+
+    @on(MonitorStarted)
+    def _freeze_what_the_start_built(self) -> None:
+        # The docker SDK, the issue services and the pattern engine, loaded after the first
+        # frame, live as long as the app, like what _freeze_and_collect froze: out of every
+        # later full collection's way (while logs stream in, those come every second or two
+        # and a key press waits for the one in progress; this halves them). Whatever else
+        # is up now (a log view opened at once) is frozen with them: its lines are still
+        # freed when dropped (freezing only hides objects from the cycle collector); only
+        # its widgets, which are cyclic, would stay behind, once.
+        gc.collect()
+        gc.freeze()
 
     def _notifier(self):
         """The dispatcher (built now if the notification worker has not yet), or None; call from a worker."""

@@ -181,6 +181,51 @@ def test_context_lines_are_dimmed_and_plain_lines_have_no_gutter_mark():
     assert any(PALETTE.muted.lower() in str(span.style).lower() for span in body.spans)
 
 
+def rich_row(prefix, prefix_cells, body, start, room, base, console):
+    """The row the way the pane drew it before ascii_row_segments: through Rich's Text."""
+    from rich.text import Text
+
+    row = prefix.copy() if prefix is not None else Text(" " * prefix_cells, no_wrap=True, end="")
+    shown = body[start:start + room]
+    row.append_text(shown)
+    row.append(" " * (room - len(shown)))
+    row.stylize_before(base)
+    return list(row.render(console))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ascii_rows_are_the_segments_rich_would_render(seed):
+    from functools import partial
+
+    from rich.console import Console
+    from rich.style import Style
+
+    console = Console(color_system="truecolor", width=200)
+    get_style = partial(console.get_style, default=Style.null())
+    base = Style(color="#e0e0e0", bgcolor="#1e1e1e")
+    rng = random.Random(seed)
+    words = ["error", "warn", "GET /api", "db", "timeout", "ok", "ERROR", "x", ""]
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        line = log_line(text, name=rng.choice(["web", "database-primary"]), ts=T0 + rng.randint(0, 10**9),
+                        level=rng.choice([None, "error", "warn", "info", "debug"]))
+        style = present.RowStyle(timestamps=rng.random() < 0.5, source_width=rng.choice([0, 6, 12]),
+                                 timezone=timezone.utc)
+        query = present.parse_search(rng.choice(["error", "re:o+", "x", "GET"]))
+        spans = query.spans(line.text) if rng.random() < 0.6 else ()
+        # Overlapping matches too: the pane's search never makes them, a regex could.
+        if spans and rng.random() < 0.3:
+            spans = [*spans, (0, max(1, len(line.text) // 2))]
+        prefix, body = present.line_texts(line, style, PALETTE, spans=spans, current=rng.random() < 0.2,
+                                          burst=rng.random() < 0.2, context=rng.random() < 0.1, base_style=base)
+        cells = present.prefix_width(style)
+        room = rng.randint(0, 60)
+        start = rng.randint(0, len(text) + 5)
+        lead = prefix if rng.random() < 0.8 else None  # None: a wrapped row's blank prefix
+        ours = present.ascii_row_segments(lead, cells, body, start, room, base, get_style)
+        assert ours == rich_row(lead, cells, body, start, room, base, console), (text, start, room)
+
+
 # -- the buffer -----------------------------------------------------------------------------
 
 

@@ -20,11 +20,13 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
 from itertools import accumulate, groupby
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from rich.cells import cell_len
-from rich.style import Style
+from rich.segment import Segment
+from rich.style import Style, StyleType
 from rich.text import Text
 from textual.color import Color, ColorParseError
 
@@ -376,6 +378,51 @@ def line_texts(line: LogLine, style: RowStyle, palette: LogPalette, *, spans: Se
         for start, end in spans:
             body.stylize(highlight, start, end)
     return prefix, body
+
+
+StyleLookup = Callable[[StyleType], Style]
+"""Turns a span's style (a :class:`Style` or a string such as ``"bold red"``) into a Style:
+``functools.partial(console.get_style, default=Style.null())``, as ``Text.render`` does."""
+
+
+def ascii_row_segments(prefix: Text | None, prefix_cells: int, body: Text, start: int, room: int,
+                       base: Style, get_style: StyleLookup) -> list[Segment]:
+    """One screen row of an ASCII line: the prefix, ``room`` cells of the body from ``start``, blank padding.
+
+    The same segments as rendering ``prefix + body[start:start + room] + padding`` with
+    ``base`` under it all through ``Text.render`` (``prefix`` ``None``: a wrapped row's
+    blank prefix of ``prefix_cells``), without building those texts: while a container
+    logs thousands of lines a second, every shown row is new on every frame. The body must
+    be ASCII (one cell per character).
+    """
+    lead = prefix.plain if prefix is not None else " " * prefix_cells
+    shown = body.plain[start:start + room]
+    offset = len(lead)
+    plain = f"{lead}{shown}{' ' * (room - len(shown))}"
+    # (start, end, style) in Text.render's order, which is also the order styles combine in:
+    # the row's base first (stylize_before), then the prefix's spans, then the body's.
+    spans: list[tuple[int, int, StyleType]] = [(0, len(plain), base)] if base else []
+    if prefix is not None:
+        spans.extend((span.start, span.end, span.style) for span in prefix.spans)
+    end = start + len(shown)
+    for span in body.spans:
+        if span.end > start and span.start < end:
+            spans.append((max(span.start, start) - start + offset, min(span.end, end) - start + offset, span.style))
+    if not spans:
+        return [Segment(plain)]
+    bounds = sorted({point for first, last, _style in spans for point in (first, last)})
+    segments = []
+    for first, last in zip(bounds, bounds[1:]):
+        # Active over [first, last): a span ending at ``first`` has closed, an empty one never opened.
+        styles = tuple(get_style(style) for span_start, span_end, style in spans
+                       if span_start <= first and span_end >= last)
+        segments.append(Segment(plain[first:last], _combined(styles)))
+    return segments
+
+
+@lru_cache(maxsize=1024)
+def _combined(styles: tuple[Style, ...]) -> Style:
+    return Style.combine(styles) if styles else Style.null()
 
 
 def _colour_of(name: str, palette: LogPalette, assigned: Mapping[str, str] | None) -> str:

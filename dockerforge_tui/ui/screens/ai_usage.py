@@ -29,7 +29,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -41,6 +41,7 @@ from dockerforge_tui.services.ai.usage import (
 )
 from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.presenters import ai_usage as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -119,7 +120,7 @@ class AIUsageScreen(Screen):
         with VerticalScroll(id="usage-suggestions-box"):
             yield Static("", id="usage-suggestions")
         yield Static("", id="usage-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "AI usage"

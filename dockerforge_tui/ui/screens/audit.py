@@ -12,13 +12,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from dockerforge_tui.services.audit import AuditLog, AuditRecord
 from dockerforge_tui.ui.presenters.audit import AUDIT_TAIL, NO_AUDIT_FILTER, audit_cells, audit_detail_text, \
     parse_audit_filter
 from dockerforge_tui.ui.presenters.container_filter import FilterError
 from dockerforge_tui.ui.presenters.events import PALETTE_NAMES, RecordFilter
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 POLL_SECONDS = 2.0
@@ -118,7 +119,7 @@ class AuditScreen(Screen):
         yield SettledTable(id="audit-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"

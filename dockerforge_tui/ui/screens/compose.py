@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Log, Static
+from textual.widgets import DataTable, Header, Log, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -26,6 +26,7 @@ from dockerforge_tui.ui.presenters.compose import VERB_LABELS, command_line, com
     project_cells, services_text
 from dockerforge_tui.ui.presenters.events import PALETTE_NAMES
 from dockerforge_tui.ui.screens.confirm import ConfirmScreen
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -145,7 +146,7 @@ class ComposeScreen(Screen):
         yield Static("", id="compose-services")
         yield Log(max_lines=OUTPUT_LINES, id="compose-output")
         yield Static("", id="compose-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"

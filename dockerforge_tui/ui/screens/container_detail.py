@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -20,6 +20,7 @@ from dockerforge_tui.services.docker.models import StatsSample
 from dockerforge_tui.services.docker.stats import open_sampler
 from dockerforge_tui.services.metrics.series import StatsSeries
 from dockerforge_tui.ui.presenters import detail as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.stats_panel import StatsPanel
 
 
@@ -93,7 +94,7 @@ class ContainerDetailScreen(Screen):
             with TabPane("6 Ports & mounts", id="mounts"):
                 yield DataTable(id="ports-table", cursor_type="row")
                 yield DataTable(id="mounts-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.redaction import Redactor
@@ -32,6 +32,7 @@ from dockerforge_tui.ui.screens.text_prompt import TextPromptScreen
 from dockerforge_tui.ui.presenters.container_filter import NO_FILTER, FilterError, parse_filter
 from dockerforge_tui.ui.widgets.container_table import SORTABLE, ContainerTable
 from dockerforge_tui.ui.widgets.engine_status import EngineStatus
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.docker.connection import EarlyContainerList
@@ -148,7 +149,7 @@ class ContainersScreen(Screen):
         yield Input(placeholder="filter: text  re:regex  label=key=value  !inverse", id="container-filter")
         yield ContainerTable(clock=self._clock, id="containers")
         yield Static("", id="containers-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 from textual.worker import Worker, get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -22,6 +22,7 @@ from dockerforge_tui.ui.presenters.container_filter import FilterError
 from dockerforge_tui.ui.presenters.events import EVENT_BUFFER_SIZE, NO_EVENT_FILTER, event_detail_text, \
     parse_event_filter
 from dockerforge_tui.ui.widgets.event_table import EventTable
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 
 HISTORY_SECONDS = 300.0
 """How far back the feed starts when the screen opens (the engine keeps a bounded recent history)."""
@@ -99,7 +100,7 @@ class EventsScreen(Screen):
         yield EventTable(max_events=self.max_events, timezone=self._timezone, id="events-table")
         yield Static("", id="events-detail")
         yield Static("", id="events-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"

@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.presenters import fixes as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.fixes import Proposal
@@ -73,7 +74,7 @@ class FixesScreen(Screen):
         yield Header()
         yield DataTable(id="fixes-table", cursor_type="row")
         yield Static("No fix was proposed yet: p on an issue proposes one.", id="fix-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "fixes"

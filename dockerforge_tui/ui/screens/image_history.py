@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.images import ImageLayer, ImageSummary, image_history
 from dockerforge_tui.ui.presenters import objects as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 COLUMNS = (("created", "Created", None), ("size", "Size", None), ("created_by", "Created by", None))
@@ -66,7 +67,7 @@ class ImageHistoryScreen(Screen):
         yield Static(Text(present.history_title(self.image, None)), id="history-title")
         yield SettledTable(id="history-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="history-command")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"history of {self.image.display_name}"

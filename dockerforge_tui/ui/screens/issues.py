@@ -13,12 +13,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.issues import Issue, IssueStore
 from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.presenters import issues as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 
 COLUMNS = ("Severity", "Status", "Issue", "Where", "Count", "Last seen")
 
@@ -68,7 +69,7 @@ class IssuesScreen(Screen):
         yield DataTable(id="issues-table", cursor_type="row")
         with VerticalScroll(id="issue-detail-box"):
             yield Static("No issue selected.", id="issue-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "issues"

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label
+from textual.widgets import Header, Input, Label
 from textual.worker import Worker, get_current_worker
 
 from dockerforge_tui.core.atomic import atomic_write_text
@@ -23,6 +23,7 @@ from dockerforge_tui.core.config import LogsSettings, default_settings
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.logs.collector import LogLine, LogSelector
 from dockerforge_tui.ui.presenters import logs as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.log_pane import LogPane
 
 QUEUE_BACKLOG = 8
@@ -136,7 +137,7 @@ class LogsScreen(Screen):
         with Horizontal(id="log-prompt"):
             yield Label("/", id="log-prompt-label")
             yield Input(id="log-prompt-input")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "DockerForge"

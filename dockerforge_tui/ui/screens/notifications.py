@@ -20,11 +20,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.ui.palette import theme_palette
 from dockerforge_tui.ui.presenters import notifications as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from dockerforge_tui.services.notify import NotificationLogEntry
@@ -114,7 +115,7 @@ class NotificationsScreen(Screen):
         yield DataTable(id="notifications-table", cursor_type="row")
         with VerticalScroll(id="notification-detail-box"):
             yield Static("Nothing was sent or held back yet.", id="notification-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "notifications"

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -30,6 +30,7 @@ from dockerforge_tui.services.docker.prune import PruneFilters, PrunePreview, Pr
 from dockerforge_tui.ui.presenters import objects as present
 from dockerforge_tui.ui.screens.confirm import ConfirmScreen
 from dockerforge_tui.ui.services import DashboardServices
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.object_table import Column, ObjectTable, SortOrder
 
 
@@ -173,7 +174,7 @@ class ObjectListScreen(Screen):
         yield Header()
         yield ObjectTable(self.columns(), self.cells, self.key_of, self.orders(), id=f"{self.PREFIX}-table")
         yield Static("", id=f"{self.PREFIX}-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.KIND}s"

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
@@ -27,6 +27,7 @@ from dockerforge_tui.services.docker.models import ContainerSummary, StatsSample
 from dockerforge_tui.services.docker.stats import StatsSampler, open_sampler
 from dockerforge_tui.services.metrics.series import StatsSeries
 from dockerforge_tui.ui.presenters.stats import SPARK_WIDTH, StatsRow, stats_row
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.live_table import LiveTable
 from dockerforge_tui.ui.widgets.stats_panel import StatsPanel
 
@@ -91,7 +92,7 @@ class StatsScreen(Screen):
         yield LiveTable(id="stats-table", cursor_type="row", zebra_stripes=False)
         yield StatsPanel(id="stats-panel")
         yield Static("", id="stats-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "stats"

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from dockerforge_tui.core.errors import DockerForgeError
 from dockerforge_tui.services.docker.system import DiskUsage, EngineDetails, disk_usage, engine_info
 from dockerforge_tui.ui.presenters import objects as present
+from dockerforge_tui.ui.widgets.key_footer import KeyFooter
 from dockerforge_tui.ui.widgets.settled_table import SettledTable
 
 DISK_COLUMNS = ("Type", "Total", "Active", "Size", "Reclaimable")
@@ -75,7 +76,7 @@ class SystemScreen(Screen):
         yield Static("Engine", classes="section-title")
         yield SettledTable(id="engine-info", cursor_type="row", zebra_stripes=False, show_header=False)
         yield Static("", id="system-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "system"

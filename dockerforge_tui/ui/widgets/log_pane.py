@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Sequence
 
-from rich.style import Style
+from rich.style import Style, StyleType
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -182,6 +182,16 @@ class LogPane(ScrollView, can_focus=True):
         self._scroll_to_end()
         self._update_status()
         self.refresh()
+
+    def on_unmount(self) -> None:
+        """Let go of the lines when the pane goes away.
+
+        A pane that was up when ``DockerForgeApp`` froze what its start built is out of the
+        cycle collector's sight: without this it would keep its lines for good.
+        """
+        self.buffer.clear()
+        self.rows.clear()
+        self._clear_caches()
 
     # -- what is shown ------------------------------------------------------------------
 
@@ -383,13 +393,10 @@ class LogPane(ScrollView, can_focus=True):
         room = max(0, width - prefix_cells)
         start = part * room if self.rows.wrap_width else scroll_x
         if body.plain.isascii():
-            # One cell per character: slice the text and render the row once, a single strip.
-            row = prefix.copy() if part == 0 else Text(" " * prefix_cells, no_wrap=True, end="")
-            shown = body[start:start + room]
-            row.append_text(shown)
-            row.append(" " * (room - len(shown)))
-            row.stylize_before(base)
-            strip = Strip(list(row.render(self.app.console)), prefix_cells + room)
+            # One cell per character: the row's segments straight from the texts' spans.
+            segments = present.ascii_row_segments(prefix if part == 0 else None, prefix_cells, body, start,
+                                                  room, base, self._get_style)
+            strip = Strip(segments, prefix_cells + room)
             return strip if prefix_cells <= width else strip.crop(0, width)
         # Wide characters: cut by cells, on strips.
         console = self.app.console
@@ -418,6 +425,10 @@ class LogPane(ScrollView, can_focus=True):
                                    source_colours=self._source_colours)
         self._line_cache[key] = texts
         return texts
+
+    def _get_style(self, style: StyleType) -> Style:
+        """A span's style as a :class:`Style` (strings parsed by the console, as ``Text.render`` does)."""
+        return style if isinstance(style, Style) else self.app.console.get_style(style, default=Style.null())
 
     def _base_style(self) -> Style:
         """The pane's own colours (computing ``rich_style`` walks the DOM, so it is kept until styles change)."""
