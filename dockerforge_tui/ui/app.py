@@ -164,6 +164,9 @@ class DockerForgeApp(App):
         if monitor is not None:
             monitor.close()
         self.services.engine.close()
+        # What the app froze goes back to the collector: the process may go on (the tests
+        # run many apps in one), and the app's own cycles are garbage from now on.
+        gc.unfreeze()
 
     @work(thread=True, exclusive=True, group="issue-monitor")
     def follow_issues(self) -> None:
