@@ -127,5 +127,5 @@ def test_a_terminal_gets_the_driver_that_reports_escape_without_the_extra_tick(m
     monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
     app = make_app(load_config(), watch_engine=False)
     assert app.get_driver_class() is PromptEscapeDriver  # tests/tui/test_terminal_e2e.py presses Escape through it
-    assert escape_delay_milliseconds(load_config().settings) == "50"
+    assert escape_delay_milliseconds(load_config().settings) == "25"
     assert escape_delay_milliseconds(load_config(overrides={"ui": {"escape_delay": "0.2s"}}).settings) == "200"
