@@ -89,6 +89,21 @@ async def test_the_collector_is_back_on_after_the_first_frame():
         gc.enable()
 
 
+def tracked(thing: object) -> bool:
+    """Whether the cycle collector sees ``thing`` (a frozen object is out of its sight)."""
+    return any(candidate is thing for candidate in gc.get_objects())
+
+
+@pytest.mark.docker
+async def test_what_loads_after_the_first_frame_is_frozen_once_the_monitor_runs_and_thawed_at_the_end():
+    app = make_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app._monitor is not None, timeout=20, what="the live monitor")
+        monitor = app._monitor
+        await wait_until(pilot, lambda: not tracked(monitor), what="the monitor frozen")
+    assert tracked(monitor)
+
+
 def early_entry(name: str) -> ContainerSummary:
     return summary_from_list_entry({"Id": name.encode().hex().ljust(64, "0"), "Names": [f"/{name}"],
                                     "Image": "busybox", "State": "running", "Status": "Up 1 second"})
