@@ -14,17 +14,19 @@ drops the bindings of the keys it removed. It looks and behaves like Textual's f
 
 from __future__ import annotations
 
-from typing import Hashable
+from typing import Any, Hashable
 
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import Footer
 
 
 class KeyFooter(Footer):
     """A :class:`~textual.widgets.Footer` that rebuilds only on a change, and does not keep its old keys."""
 
-    def __init__(self, *children, **kwargs) -> None:
-        super().__init__(*children, **kwargs)
+    def __init__(self, *children: Widget, **options: Any) -> None:
+        """Takes what :class:`~textual.widgets.Footer` takes."""
+        super().__init__(*children, **options)
         self._shown: Hashable | None = None
 
     def shown_keys(self) -> tuple[Hashable, ...]:
