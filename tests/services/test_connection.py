@@ -21,13 +21,6 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
-def linux(tmp_path):
-    root = tmp_path / "root"
-    (root / "etc/init.d").mkdir(parents=True)
-    return detect_platform(root, system="Linux", env={})
-
-
-@pytest.fixture
 def home(tmp_path) -> Path:
     path = tmp_path / "home"
     path.mkdir()

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
-def linux(tmp_path):
-    root = tmp_path / "root"
-    (root / "etc/init.d").mkdir(parents=True)
-    return detect_platform(root, system="Linux", env={})
-
-
-@pytest.fixture
 def env(tmp_path) -> dict[str, str]:
     """An environment that names no engine: HOME only."""
     home = tmp_path / "home"
